@@ -1,0 +1,1 @@
+//! wsdeploy: deploys AWS API Gateway WebSocket APIs from one YAML file.
