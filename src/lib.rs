@@ -1,1 +1,13 @@
-//! wsdeploy: deploys AWS API Gateway WebSocket APIs from one YAML file.
+//! wsdeploy: deploys AWS API Gateway WebSocket APIs and the Lambda functions
+//! behind them from one YAML file, by direct API calls.
+//!
+//! The pipeline: `config` parses and validates wsdeploy.yml into a resolved
+//! model; `render` turns diagnostics into text or JSON; `schema` generates
+//! the JSON Schema from the config types; `cli` wires commands to them.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod output;
+pub mod render;
+pub mod schema;

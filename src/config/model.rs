@@ -1,0 +1,190 @@
+//! The resolved configuration: what the rest of wsdeploy works from.
+//!
+//! Everything here has been checked, defaults are merged, shorthands are
+//! expanded, implicit functions are named, and every name AWS will see is
+//! computed. Maps are `BTreeMap` so iteration order (and therefore plans,
+//! hashes and output) is deterministic.
+//!
+//! `Serialize` gives the `validate --output json` view: environment values
+//! are masked there by construction.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Serialize, Serializer};
+
+use super::filter::FileFilter;
+pub use super::raw::{Architecture, LogLevel};
+
+/// The value shown in place of any environment variable's value.
+pub const MASK: &str = "(sensitive)";
+
+/// Access-log format used by `accessLog: true`: one JSON object per line
+/// with the fields people search for.
+pub const DEFAULT_ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","eventType":"$context.eventType","routeKey":"$context.routeKey","status":"$context.status","connectionId":"$context.connectionId","integrationError":"$context.integrationErrorMessage","errorMessage":"$context.error.message"}"#;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The config file, as given.
+    pub file: PathBuf,
+    pub app: String,
+    pub stage: String,
+    /// `None` when neither the file, `--region` nor the environment says;
+    /// the AWS configuration chain decides at deploy time.
+    pub region: Option<String>,
+    pub api: Api,
+    /// By function name (the short name: `connect`, `ws`, `authorizer`).
+    pub functions: BTreeMap<String, Function>,
+    /// By route key.
+    pub routes: BTreeMap<String, Route>,
+    pub authorizer: Option<Authorizer>,
+    pub domain: Option<Domain>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Api {
+    pub name: String,
+    pub description: Option<String>,
+    pub route_selection_expression: String,
+    pub throttle: Option<Throttle>,
+    pub variables: BTreeMap<String, String>,
+    pub logging: Logging,
+    pub access_log: Option<AccessLog>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Throttle {
+    pub burst_limit: Option<i64>,
+    pub rate_limit: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logging {
+    pub level: LogLevel,
+    pub data_trace: bool,
+    pub detailed_metrics: bool,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            level: LogLevel::Off,
+            data_trace: false,
+            detailed_metrics: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLog {
+    pub format: String,
+    pub destination: LogDestination,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum LogDestination {
+    /// A log group wsdeploy creates and owns.
+    Managed {
+        group_name: String,
+        retention_days: Option<i64>,
+    },
+    /// A log group the user owns.
+    Existing { arn: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    /// Short name, unique in this config.
+    pub name: String,
+    /// `<app>-<stage>-<name>`: the Lambda function name, also the role name.
+    pub function_name: String,
+    pub handler: String,
+    pub runtime: String,
+    pub code: Code,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub architecture: Architecture,
+    #[serde(serialize_with = "masked")]
+    pub environment: BTreeMap<String, String>,
+    pub permissions: Vec<Statement>,
+    pub layers: Vec<String>,
+    /// Global tags merged with the function's own.
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Code {
+    /// Absolute path of the directory or `.zip` file.
+    pub path: PathBuf,
+    pub kind: CodeKind,
+    /// Which files of a directory are shipped.
+    #[serde(flatten)]
+    pub filter: FileFilter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeKind {
+    Directory,
+    Zip,
+}
+
+/// An IAM Allow statement.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Statement {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    pub key: String,
+    /// Short name of the function behind it.
+    pub function: String,
+    pub return_response: bool,
+    pub throttle: Option<Throttle>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum Authorizer {
+    /// A Lambda REQUEST authorizer on `$connect`.
+    Lambda {
+        name: String,
+        function: String,
+        identity_sources: Vec<String>,
+    },
+    /// IAM (SigV4) authorization on `$connect`.
+    Iam,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Domain {
+    pub name: String,
+    pub hosted_zone: String,
+    pub path: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub external: bool,
+}
+
+fn masked<S: Serializer>(env: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(env.keys().map(|k| (k, MASK)))
+}
+
+impl Config {
+    /// The route keys whose function is `name`, in key order.
+    pub fn routes_of(&self, name: &str) -> impl Iterator<Item = &Route> {
+        self.routes.values().filter(move |r| r.function == name)
+    }
+}

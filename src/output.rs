@@ -1,0 +1,60 @@
+//! The one place that decides how results reach the user.
+//!
+//! stdout carries data only (summaries, JSON, the schema); diagnostics and
+//! progress go to stderr. On a terminal stderr gets the rich style (source
+//! snippets, colour unless NO_COLOR is set); elsewhere plain lines; with
+//! `--output json` stdout holds a single JSON document and nothing else.
+
+use std::io::{IsTerminal, Write};
+
+use clap::ValueEnum;
+
+use crate::render::Style;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+pub struct Printer {
+    pub format: Format,
+    pub stderr_style: Style,
+}
+
+impl Printer {
+    pub fn new(format: Format) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Printer {
+            format,
+            stderr_style: if tty {
+                Style::Rich { color }
+            } else {
+                Style::Plain
+            },
+        }
+    }
+
+    /// Writes data to stdout. A closed pipe (`wsdeploy schema | head`) is
+    /// not an error worth reporting.
+    pub fn data(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    pub fn json(&self, value: &serde_json::Value) {
+        let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+        s.push('\n');
+        self.data(&s);
+    }
+
+    /// Writes a message to stderr.
+    pub fn message(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+    }
+}
