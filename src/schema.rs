@@ -20,3 +20,57 @@ pub fn schema_text() -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::config::raw::*;
+
+    fn props(v: &serde_json::Value) -> BTreeSet<String> {
+        v["properties"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The reader's key lists and the schema come from two places; this
+    /// keeps them equal, so an editor never accepts a key the loader rejects
+    /// or the other way round.
+    #[test]
+    fn reader_keys_match_the_schema() {
+        let s = schema();
+        let defs = &s["definitions"];
+        let cases: &[(&str, &[&str])] = &[
+            ("Api", RawApi::KEYS),
+            ("Throttle", RawThrottle::KEYS),
+            ("Logging", RawLogging::KEYS),
+            ("AccessLogSettings", RawAccessLogSettings::KEYS),
+            ("Defaults", RawDefaults::KEYS),
+            ("Function", RawFunction::KEYS),
+            ("Statement", RawStatement::KEYS),
+            ("RouteSettings", RawRouteSettings::KEYS),
+            ("AuthorizerSettings", RawAuthorizerSettings::KEYS),
+            ("DomainSettings", RawDomainSettings::KEYS),
+        ];
+        for (name, keys) in cases {
+            let want: BTreeSet<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+            assert_eq!(props(&defs[*name]), want, "definition {name}");
+            assert_eq!(
+                defs[*name]["additionalProperties"], false,
+                "{name} must reject unknown keys"
+            );
+        }
+        let root: BTreeSet<String> = RawConfig::KEYS.iter().map(|k| (*k).to_owned()).collect();
+        assert_eq!(props(&s), root);
+        assert_eq!(s["additionalProperties"], false);
+        let required: Vec<&str> = s["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(required, ["app", "routes"]);
+    }
+}

@@ -297,6 +297,13 @@ fn clean_message(err: &serde_saphyr::Error) -> String {
     };
     // Budget breaches are what alias and nesting bombs produce; say it in
     // the user's terms rather than the parser's counters.
+    if first.contains("Documents {") {
+        return "the file holds more than one YAML document (`---`); wsdeploy.yml is one document"
+            .to_owned();
+    }
+    if first.contains("recursion limit") || first.contains("Depth {") {
+        return "the YAML is nested too deeply".to_owned();
+    }
     if matches!(err, serde_saphyr::Error::Budget { .. })
         || first.contains("limit exceeded")
         || first.contains("budget")

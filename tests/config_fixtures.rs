@@ -1,0 +1,277 @@
+//! The config layer against the fixtures: every valid fixture loads into the
+//! model the contract describes, and every invalid fixture fails with its
+//! diagnostic at the `# expect: line:column` its first lines name. The
+//! rendered diagnostics are snapshots (insta), so a change in wording or
+//! position shows up in review.
+
+use std::path::{Path, PathBuf};
+
+use wsdeploy::config::model::{Authorizer, CodeKind, LogDestination, MASK};
+use wsdeploy::config::{LoadOptions, Loaded, load};
+use wsdeploy::diagnostic::Severity;
+use wsdeploy::render::{self, Style};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a fixture with an empty environment (so `${env:...}` defaults
+/// apply), no `--stage` and no `--region`.
+fn load_fixture(rel: &str) -> Loaded {
+    load_with(rel, &[], None)
+}
+
+fn load_with(rel: &str, env: &[(&str, &str)], stage: Option<&str>) -> Loaded {
+    let lookup = |k: &str| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    // Relative paths keep snapshots free of the machine's directories.
+    let path = Path::new(rel);
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(cwd, root(), "tests run from the package root");
+    load(
+        path,
+        &LoadOptions {
+            stage,
+            region: None,
+            env_region: None,
+            env: &lookup,
+        },
+    )
+}
+
+fn plain(loaded: &Loaded) -> String {
+    render::diagnostics(
+        &loaded.file,
+        loaded.source.as_deref(),
+        &loaded.diagnostics.items,
+        Style::Plain,
+    )
+}
+
+#[test]
+fn valid_fixtures_load_without_errors() {
+    for f in [
+        "fixtures/chat/wsdeploy.yml",
+        "fixtures/minimal/wsdeploy.yml",
+        "fixtures/full/wsdeploy.yml",
+        "fixtures/full/wsdeploy.shorthand.yml",
+        "fixtures/spec/wsdeploy.yml",
+    ] {
+        let l = load_fixture(f);
+        assert!(l.config.is_some(), "{f} should be valid:\n{}", plain(&l));
+        assert!(
+            !l.diagnostics
+                .items
+                .iter()
+                .any(|d| d.severity == Severity::Error),
+            "{f}: {}",
+            plain(&l)
+        );
+    }
+}
+
+#[test]
+fn chat_resolves_as_the_contract_says() {
+    let c = load_fixture("fixtures/chat/wsdeploy.yml")
+        .config
+        .expect("chat is valid");
+    assert_eq!(c.app, "chat");
+    assert_eq!(c.stage, "dev");
+    assert_eq!(c.api.name, "chat-dev");
+    assert_eq!(c.api.route_selection_expression, "$request.body.action");
+    let keys: Vec<&str> = c.routes.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["$connect", "$default", "$disconnect", "sendMessage"]);
+    // Implicit functions are named after their route key without `$`.
+    assert_eq!(c.routes["$connect"].function, "connect");
+    assert_eq!(c.functions["connect"].function_name, "chat-dev-connect");
+    assert_eq!(
+        c.functions["sendMessage"].function_name,
+        "chat-dev-sendMessage"
+    );
+    match c.authorizer.as_ref().expect("chat has an authorizer") {
+        Authorizer::Lambda {
+            name,
+            function,
+            identity_sources,
+        } => {
+            assert_eq!(name, "chat-dev-authorizer");
+            assert_eq!(function, "authorizer");
+            assert_eq!(identity_sources, &["route.request.querystring.token"]);
+        }
+        Authorizer::Iam => panic!("chat uses a lambda authorizer"),
+    }
+    let f = &c.functions["connect"];
+    assert_eq!(f.code.kind, CodeKind::Directory);
+    assert!(f.code.filter.accepts("src/connect.mjs"));
+    assert!(!f.code.filter.accepts("src/sendMessage.test.mjs"));
+    assert!(!f.code.filter.accepts("README.md"));
+}
+
+#[test]
+fn spec_example_merges_defaults_per_the_rules() {
+    // fixtures/spec is the contract's own example, written from config.md alone.
+    let c = load_fixture("fixtures/spec/wsdeploy.yml")
+        .config
+        .expect("the contract's example is valid");
+    let d = &c.functions["default"];
+    // Scalars: the function wins over defaults.
+    assert_eq!(d.timeout, 10);
+    assert_eq!(d.memory_size, 256);
+    assert_eq!(d.runtime, "nodejs20.x");
+    // environment merges key by key.
+    assert_eq!(
+        d.environment.keys().collect::<Vec<_>>(),
+        ["BUCKET", "TABLE_NAME"]
+    );
+    assert_eq!(d.environment["TABLE_NAME"], "connections");
+    // permissions: defaults' two statements, the shorthand expanded.
+    assert_eq!(d.permissions.len(), 2);
+    assert_eq!(d.permissions[1].actions, ["s3:GetObject"]);
+    assert_eq!(d.permissions[1].resources, ["arn:aws:s3:::assets/*"]);
+    assert_eq!(
+        d.layers,
+        ["arn:aws:lambda:us-east-1:123456789012:layer:common:3"]
+    );
+    assert_eq!(d.tags["team"], "realtime");
+    assert_eq!(d.tags["owner"], "realtime-team");
+    // `function: ws` names the shared function; `function: src/...` is a handler.
+    assert_eq!(c.routes["$disconnect"].function, "ws");
+    assert_eq!(c.routes["sendMessage"].function, "sendMessage");
+    assert!(c.routes["sendMessage"].return_response);
+    assert_eq!(
+        c.routes["sendMessage"].throttle.and_then(|t| t.burst_limit),
+        Some(50)
+    );
+    let domain = c.domain.as_ref().expect("domain");
+    assert_eq!(
+        (
+            domain.name.as_str(),
+            domain.hosted_zone.as_str(),
+            domain.path.as_deref()
+        ),
+        ("ws.example.com", "example.com", Some("v1"))
+    );
+    assert!(matches!(
+        c.api.access_log.as_ref().map(|a| &a.destination),
+        Some(LogDestination::Managed { .. })
+    ));
+}
+
+#[test]
+fn stage_flag_overrides_the_file_and_feeds_interpolation() {
+    let c = load_with("fixtures/full/wsdeploy.yml", &[], Some("prod"))
+        .config
+        .expect("valid");
+    assert_eq!(c.stage, "prod");
+    assert_eq!(c.api.name, "full-prod-api");
+    assert!(
+        c.functions
+            .values()
+            .all(|f| f.function_name.starts_with("full-prod-"))
+    );
+}
+
+#[test]
+fn env_values_are_used_but_never_serialized() {
+    let l = load_with(
+        "fixtures/chat/wsdeploy.yml",
+        &[("CHAT_TOKEN", "s3cr3t-token-value")],
+        None,
+    );
+    let c = l.config.expect("valid");
+    assert_eq!(
+        c.functions["authorizer"].environment["CHAT_TOKEN"],
+        "s3cr3t-token-value"
+    );
+    let json = serde_json::to_string(&c).unwrap();
+    assert!(
+        !json.contains("s3cr3t-token-value"),
+        "the model's JSON view leaks an env value"
+    );
+    assert!(json.contains(MASK));
+}
+
+/// `# expect: L:C ...` lines at the top of a fixture.
+fn expectations(text: &str) -> Vec<(u32, u32)> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .filter_map(|rest| {
+            let pos = rest.split_whitespace().next()?;
+            let (l, c) = pos.split_once(':')?;
+            Some((l.parse().ok()?, c.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn invalid_fixtures_fail_at_their_expected_positions() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 40,
+        "expected the whole invalid set, found {}",
+        files.len()
+    );
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let rel = format!("fixtures/invalid/{name}.yml");
+        let l = load_fixture(&rel);
+        assert!(l.config.is_none(), "{rel} should be invalid");
+        let errors: Vec<(u32, u32)> = l
+            .diagnostics
+            .items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .filter_map(|d| d.pos.map(|p| (p.line, p.column)))
+            .collect();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = expectations(&text);
+        assert!(!expected.is_empty(), "{rel} has no `# expect:` line");
+        for e in &expected {
+            assert!(
+                errors.contains(e),
+                "{rel}: no error at {}:{}; got:\n{}",
+                e.0,
+                e.1,
+                plain(&l)
+            );
+        }
+        if name != "many-errors" {
+            assert_eq!(
+                errors.len(),
+                1,
+                "{rel} should have exactly one error:\n{}",
+                plain(&l)
+            );
+        }
+        insta::assert_snapshot!(format!("invalid__{name}"), plain(&l));
+    }
+}
+
+#[test]
+fn rich_rendering_shows_the_source_line() {
+    let l = load_fixture("fixtures/invalid/unknown-nested-key.yml");
+    let text = render::diagnostics(
+        &l.file,
+        l.source.as_deref(),
+        &l.diagnostics.items,
+        Style::Rich { color: false },
+    );
+    insta::assert_snapshot!("rich__unknown_nested_key", text);
+    let l = load_fixture("fixtures/invalid/many-errors.yml");
+    let text = render::diagnostics(
+        &l.file,
+        l.source.as_deref(),
+        &l.diagnostics.items,
+        Style::Rich { color: false },
+    );
+    insta::assert_snapshot!("rich__many_errors", text);
+}
