@@ -9,5 +9,6 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod output;
+pub mod package;
 pub mod render;
 pub mod schema;
