@@ -7,8 +7,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod desired;
 pub mod diagnostic;
 pub mod output;
 pub mod package;
+pub mod plan;
 pub mod render;
 pub mod schema;
+pub mod state;

@@ -1,0 +1,284 @@
+//! Desired state: what AWS should look like for a validated config.
+//!
+//! A pure function of the config and a few facts only AWS knows (account,
+//! region, the API's id once it exists) and the packages' hashes. Every
+//! policy is least privilege as the contract requires: a role trusts only
+//! Lambda, may write only its own log group and post only to this API's
+//! stage `@connections`; invoke permissions are scoped to this API.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::config::model::{Authorizer as CfgAuthorizer, Config, LogDestination};
+use crate::state::*;
+
+/// The inline policy wsdeploy writes on each role.
+pub const ROLE_POLICY_NAME: &str = "wsdeploy";
+/// Statement ids of the invoke permissions wsdeploy adds.
+pub const SID_INVOKE: &str = "wsdeploy-invoke";
+pub const SID_AUTHORIZER: &str = "wsdeploy-authorizer";
+
+/// Facts from AWS that desired state depends on.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub account_id: String,
+    pub region: String,
+    pub partition: String,
+    /// The live API's id, or `None` before it exists.
+    pub api_id: Option<String>,
+    /// Package hash and size by function short name.
+    pub code: BTreeMap<String, (String, u64)>,
+}
+
+impl Context {
+    pub fn api_id(&self) -> &str {
+        self.api_id.as_deref().unwrap_or(API_ID_PLACEHOLDER)
+    }
+}
+
+/// Role path: `/wsdeploy/<app>/<stage>/`.
+pub fn role_path(app: &str, stage: &str) -> String {
+    format!("/wsdeploy/{app}/{stage}/")
+}
+
+pub fn management_endpoint(api_id: &str, region: &str, stage: &str) -> String {
+    format!("https://{api_id}.execute-api.{region}.amazonaws.com/{stage}")
+}
+
+pub fn build(config: &Config, ctx: &Context) -> State {
+    let own = ownership_tags(&config.app, &config.stage);
+    let api_id = ctx.api_id();
+    let arn_base = format!(
+        "arn:{}:execute-api:{}:{}:{api_id}",
+        ctx.partition, ctx.region, ctx.account_id
+    );
+    let mut state = State::default();
+
+    let authorizer_fn = match &config.authorizer {
+        Some(CfgAuthorizer::Lambda { function, .. }) => Some(function.as_str()),
+        _ => None,
+    };
+
+    for (short, f) in &config.functions {
+        let mut tags = f.tags.clone();
+        tags.extend(own.clone());
+        let statements = role_policy(config, ctx, &f.function_name, f.permissions.as_slice());
+        state.roles.insert(
+            f.function_name.clone(),
+            Role {
+                name: f.function_name.clone(),
+                path: role_path(&config.app, &config.stage),
+                trust_policy: trust_policy(),
+                policies: BTreeMap::from([(ROLE_POLICY_NAME.to_owned(), statements)]),
+                tags: tags.clone(),
+            },
+        );
+        let mut environment = f.environment.clone();
+        environment.insert(
+            "WSDEPLOY_MANAGEMENT_ENDPOINT".to_owned(),
+            management_endpoint(api_id, &ctx.region, &config.stage),
+        );
+        environment.insert("WSDEPLOY_APP".to_owned(), config.app.clone());
+        environment.insert("WSDEPLOY_STAGE".to_owned(), config.stage.clone());
+        let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
+        state.functions.insert(
+            f.function_name.clone(),
+            Function {
+                name: f.function_name.clone(),
+                runtime: f.runtime.clone(),
+                handler: f.handler.clone(),
+                role: f.function_name.clone(),
+                memory_size: f.memory_size,
+                timeout: f.timeout,
+                architecture: f.architecture.as_str().to_owned(),
+                environment,
+                layers: f.layers.clone(),
+                code_sha256: sha,
+                code_size: Some(size),
+                tags,
+            },
+        );
+        let mut perms = BTreeMap::new();
+        if config.routes_of(short).next().is_some() {
+            perms.insert(
+                SID_INVOKE.to_owned(),
+                invoke_permission(&format!("{arn_base}/*"), ctx),
+            );
+        }
+        if authorizer_fn == Some(short.as_str()) {
+            perms.insert(
+                SID_AUTHORIZER.to_owned(),
+                invoke_permission(&format!("{arn_base}/authorizers/*"), ctx),
+            );
+        }
+        if !perms.is_empty() {
+            state.permissions.insert(f.function_name.clone(), perms);
+        }
+    }
+
+    let full = |short: &str| {
+        config
+            .functions
+            .get(short)
+            .map_or_else(|| short.to_owned(), |f| f.function_name.clone())
+    };
+    let mut api = Api {
+        id: String::new(),
+        name: config.api.name.clone(),
+        description: config.api.description.clone(),
+        route_selection_expression: config.api.route_selection_expression.clone(),
+        tags: config.tags.clone().into_iter().chain(own.clone()).collect(),
+        integrations: config.routes.values().map(|r| full(&r.function)).collect(),
+        authorizers: BTreeMap::new(),
+        routes: BTreeMap::new(),
+        stage: None,
+    };
+    let connect_auth = match &config.authorizer {
+        Some(CfgAuthorizer::Lambda {
+            name,
+            function,
+            identity_sources,
+        }) => {
+            api.authorizers.insert(
+                name.clone(),
+                Authorizer {
+                    function: full(function),
+                    identity_sources: identity_sources.clone(),
+                },
+            );
+            Authorization::Custom(name.clone())
+        }
+        Some(CfgAuthorizer::Iam) => Authorization::Iam,
+        None => Authorization::None,
+    };
+    for (key, r) in &config.routes {
+        api.routes.insert(
+            key.clone(),
+            Route {
+                function: Some(full(&r.function)),
+                authorization: if key == "$connect" {
+                    connect_auth.clone()
+                } else {
+                    Authorization::None
+                },
+                returns_response: r.return_response,
+            },
+        );
+    }
+    let logging = &config.api.logging;
+    let default_route = RouteSettings {
+        burst_limit: config.api.throttle.and_then(|t| t.burst_limit),
+        rate_limit: config.api.throttle.and_then(|t| t.rate_limit),
+        logging_level: Some(logging.level.as_str().to_owned()),
+        data_trace: Some(logging.data_trace),
+        detailed_metrics: Some(logging.detailed_metrics),
+    };
+    let routes = config
+        .routes
+        .iter()
+        .filter_map(|(k, r)| {
+            r.throttle.map(|t| {
+                (
+                    k.clone(),
+                    RouteSettings {
+                        burst_limit: t.burst_limit,
+                        rate_limit: t.rate_limit,
+                        ..RouteSettings::default()
+                    },
+                )
+            })
+        })
+        .collect();
+    let access_log = config.api.access_log.as_ref().map(|a| AccessLog {
+        destination_arn: match &a.destination {
+            LogDestination::Managed { group_name, .. } => {
+                format!(
+                    "arn:{}:logs:{}:{}:log-group:{group_name}",
+                    ctx.partition, ctx.region, ctx.account_id
+                )
+            }
+            LogDestination::Existing { arn } => arn.clone(),
+        },
+        format: a.format.clone(),
+    });
+    api.stage = Some(Stage {
+        name: config.stage.clone(),
+        default_route,
+        routes,
+        variables: config.api.variables.clone(),
+        access_log,
+        tags: config.tags.clone().into_iter().chain(own).collect(),
+        deployed_definition: None,
+    });
+    let hash = api.definition_hash();
+    if let Some(stage) = api.stage.as_mut() {
+        stage.deployed_definition = Some(hash);
+    }
+    state.api = Some(api);
+    state
+}
+
+/// Only Lambda may assume a function's role.
+pub fn trust_policy() -> serde_json::Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "lambda.amazonaws.com" },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+fn role_policy(
+    config: &Config,
+    ctx: &Context,
+    function_name: &str,
+    extra: &[crate::config::model::Statement],
+) -> serde_json::Value {
+    let p = &ctx.partition;
+    let log_group = format!(
+        "arn:{p}:logs:{}:{}:log-group:/aws/lambda/{function_name}",
+        ctx.region, ctx.account_id
+    );
+    let connections = format!(
+        "arn:{p}:execute-api:{}:{}:{}/{}/*/@connections/*",
+        ctx.region,
+        ctx.account_id,
+        ctx.api_id(),
+        config.stage
+    );
+    let mut statements = vec![
+        json!({
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group.clone(), format!("{log_group}:*")]
+        }),
+        json!({
+            "Sid": "ManageConnections",
+            "Effect": "Allow",
+            "Action": ["execute-api:ManageConnections"],
+            "Resource": [connections]
+        }),
+    ];
+    for (i, st) in extra.iter().enumerate() {
+        statements.push(json!({
+            "Sid": format!("Config{i}"),
+            "Effect": "Allow",
+            "Action": st.actions,
+            "Resource": st.resources,
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+fn invoke_permission(source_arn: &str, ctx: &Context) -> Permission {
+    Permission {
+        action: "lambda:InvokeFunction".to_owned(),
+        principal: "apigateway.amazonaws.com".to_owned(),
+        source_arn: source_arn.to_owned(),
+        source_account: Some(ctx.account_id.clone()),
+    }
+}

@@ -1,0 +1,758 @@
+//! The planner: a pure function of (desired, observed) to an ordered list of
+//! actions.
+//!
+//! No I/O and no SDK types. The order is deterministic: by phase (creates
+//! and updates along dependencies, then deletions in the safe order of the
+//! AWS guide), then by resource. Values that may be secret (environment
+//! variables) are marked sensitive and never rendered.
+//!
+//! Phases, in order of execution:
+//! roles → functions → API → invoke permissions → integrations →
+//! authorizers → routes → route responses → stage → deletions inside the
+//! API → one deployment → deletion of permissions, functions and roles.
+
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::state::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "name")]
+pub enum Resource {
+    Role(String),
+    /// An inline policy: (role, policy name).
+    RolePolicy(String, String),
+    Function(String),
+    /// The code of a function, updated on its own.
+    FunctionCode(String),
+    /// An invoke permission: (function, statement id).
+    Permission(String, String),
+    Api(String),
+    /// The Lambda proxy integration of a function.
+    Integration(String),
+    Authorizer(String),
+    Route(String),
+    /// The `$default` route response of a route.
+    RouteResponse(String),
+    Stage(String),
+    /// A new deployment of the stage.
+    Deployment(String),
+}
+
+impl Resource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resource::Role(_) => "role",
+            Resource::RolePolicy(..) => "role policy",
+            Resource::Function(_) => "function",
+            Resource::FunctionCode(_) => "code",
+            Resource::Permission(..) => "permission",
+            Resource::Api(_) => "api",
+            Resource::Integration(_) => "integration",
+            Resource::Authorizer(_) => "authorizer",
+            Resource::Route(_) => "route",
+            Resource::RouteResponse(_) => "route response",
+            Resource::Stage(_) => "stage",
+            Resource::Deployment(_) => "deployment",
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Resource::RolePolicy(role, policy) => format!("{role}/{policy}"),
+            Resource::Permission(f, sid) => format!("{f}/{sid}"),
+            Resource::Role(n)
+            | Resource::Function(n)
+            | Resource::FunctionCode(n)
+            | Resource::Api(n)
+            | Resource::Integration(n)
+            | Resource::Authorizer(n)
+            | Resource::Route(n)
+            | Resource::RouteResponse(n)
+            | Resource::Stage(n)
+            | Resource::Deployment(n) => n.clone(),
+        }
+    }
+
+    /// Whether changing it changes the API definition a deployment freezes.
+    pub fn in_api_definition(&self) -> bool {
+        matches!(
+            self,
+            Resource::Integration(_)
+                | Resource::Authorizer(_)
+                | Resource::Route(_)
+                | Resource::RouteResponse(_)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Update,
+    /// Delete and create again (what cannot be updated in place).
+    Replace,
+    Delete,
+}
+
+/// One field that changes. `None` means absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// Never show the values.
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub op: Op,
+    pub resource: Resource,
+    pub changes: Vec<Change>,
+    /// Why, when the fields do not say it (a deployment's reason).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for a in &self.actions {
+            match a.op {
+                Op::Create => s.create += 1,
+                Op::Update => s.update += 1,
+                Op::Replace => s.replace += 1,
+                Op::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether the plan makes a new deployment.
+    pub fn deploys(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| matches!(a.resource, Resource::Deployment(_)))
+    }
+}
+
+/// The execution phase of an action; actions run phase by phase.
+pub fn phase(a: &Action) -> u8 {
+    use Resource as R;
+    match (&a.resource, a.op) {
+        (R::Role(_), Op::Delete) => 96,
+        (R::Role(_), _) => 10,
+        (R::RolePolicy(..), Op::Delete) => 95,
+        (R::RolePolicy(..), _) => 11,
+        (R::Function(_), Op::Delete) => 94,
+        (R::Function(_), _) => 20,
+        (R::FunctionCode(_), _) => 21,
+        (R::Api(_), Op::Delete) => 92,
+        (R::Api(_), _) => 30,
+        (R::Permission(..), Op::Delete) => 93,
+        (R::Permission(..), _) => 35,
+        (R::Integration(_), Op::Delete) => 73,
+        (R::Integration(_), _) => 40,
+        (R::Authorizer(_), Op::Delete) => 73,
+        (R::Authorizer(_), _) => 45,
+        (R::Route(_), Op::Delete) => 72,
+        (R::Route(_), _) => 50,
+        (R::RouteResponse(_), Op::Delete) => 71,
+        (R::RouteResponse(_), _) => 55,
+        (R::Stage(_), Op::Delete) => 91,
+        (R::Stage(_), _) => 60,
+        (R::Deployment(_), _) => 80,
+    }
+}
+
+/// Plans the changes that make `observed` into `desired`.
+pub fn plan(desired: &State, observed: &State) -> Plan {
+    let mut actions = Vec::new();
+    plan_roles(desired, observed, &mut actions);
+    plan_functions(desired, observed, &mut actions);
+    plan_permissions(desired, observed, &mut actions);
+    plan_api(desired.api.as_ref(), observed.api.as_ref(), &mut actions);
+    actions.sort_by(|a, b| (phase(a), &a.resource).cmp(&(phase(b), &b.resource)));
+    Plan { actions }
+}
+
+fn action(op: Op, resource: Resource, changes: Vec<Change>) -> Action {
+    Action {
+        op,
+        resource,
+        changes,
+        reason: None,
+    }
+}
+
+fn change(field: &str, old: Option<String>, new: Option<String>) -> Option<Change> {
+    (old != new).then(|| Change {
+        field: field.to_owned(),
+        old,
+        new,
+        sensitive: false,
+    })
+}
+
+fn diff_map(
+    prefix: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+    sensitive: bool,
+    out: &mut Vec<Change>,
+) {
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for k in keys {
+        if let Some(mut c) = change(
+            &format!("{prefix}.{k}"),
+            old.get(k).cloned(),
+            new.get(k).cloned(),
+        ) {
+            c.sensitive = sensitive;
+            out.push(c);
+        }
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    for (name, want) in &desired.roles {
+        match observed.roles.get(name) {
+            None => {
+                out.push(action(Op::Create, Resource::Role(name.clone()), vec![]));
+                for policy in want.policies.keys() {
+                    out.push(action(
+                        Op::Create,
+                        Resource::RolePolicy(name.clone(), policy.clone()),
+                        vec![],
+                    ));
+                }
+            }
+            Some(have) => {
+                let mut changes = Vec::new();
+                changes.extend(change(
+                    "trustPolicy",
+                    Some(json_text(&have.trust_policy)),
+                    Some(json_text(&want.trust_policy)),
+                ));
+                diff_map("tags", &have.tags, &want.tags, false, &mut changes);
+                if !changes.is_empty() {
+                    out.push(action(Op::Update, Resource::Role(name.clone()), changes));
+                }
+                for (policy, doc) in &want.policies {
+                    let r = Resource::RolePolicy(name.clone(), policy.clone());
+                    match have.policies.get(policy) {
+                        None => out.push(action(Op::Create, r, vec![])),
+                        Some(old) if old != doc => out.push(action(
+                            Op::Update,
+                            r,
+                            change("document", Some(json_text(old)), Some(json_text(doc)))
+                                .into_iter()
+                                .collect(),
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                for policy in have
+                    .policies
+                    .keys()
+                    .filter(|p| !want.policies.contains_key(*p))
+                {
+                    out.push(action(
+                        Op::Delete,
+                        Resource::RolePolicy(name.clone(), policy.clone()),
+                        vec![],
+                    ));
+                }
+            }
+        }
+    }
+    for (name, have) in &observed.roles {
+        if !desired.roles.contains_key(name) {
+            for policy in have.policies.keys() {
+                out.push(action(
+                    Op::Delete,
+                    Resource::RolePolicy(name.clone(), policy.clone()),
+                    vec![],
+                ));
+            }
+            out.push(action(Op::Delete, Resource::Role(name.clone()), vec![]));
+        }
+    }
+}
+
+fn code_text(sha: &str, size: Option<u64>) -> String {
+    let short: String = sha
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    match size {
+        Some(s) => format!("{short} ({})", human_size(s)),
+        None => short,
+    }
+}
+
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    for (name, want) in &desired.functions {
+        let Some(have) = observed.functions.get(name) else {
+            out.push(action(
+                Op::Create,
+                Resource::Function(name.clone()),
+                vec![Change {
+                    field: "code".to_owned(),
+                    old: None,
+                    new: Some(code_text(&want.code_sha256, want.code_size)),
+                    sensitive: false,
+                }],
+            ));
+            continue;
+        };
+        let mut changes = Vec::new();
+        changes.extend(change(
+            "runtime",
+            Some(have.runtime.clone()),
+            Some(want.runtime.clone()),
+        ));
+        changes.extend(change(
+            "handler",
+            Some(have.handler.clone()),
+            Some(want.handler.clone()),
+        ));
+        changes.extend(change(
+            "role",
+            Some(have.role.clone()),
+            Some(want.role.clone()),
+        ));
+        changes.extend(change(
+            "memorySize",
+            Some(have.memory_size.to_string()),
+            Some(want.memory_size.to_string()),
+        ));
+        changes.extend(change(
+            "timeout",
+            Some(have.timeout.to_string()),
+            Some(want.timeout.to_string()),
+        ));
+        changes.extend(change(
+            "layers",
+            Some(have.layers.join(", ")),
+            Some(want.layers.join(", ")),
+        ));
+        diff_map(
+            "environment",
+            &have.environment,
+            &want.environment,
+            true,
+            &mut changes,
+        );
+        diff_map("tags", &have.tags, &want.tags, false, &mut changes);
+        if !changes.is_empty() {
+            out.push(action(
+                Op::Update,
+                Resource::Function(name.clone()),
+                changes,
+            ));
+        }
+        // The architecture is set with the code (UpdateFunctionCode).
+        let mut code = Vec::new();
+        if have.code_sha256 != want.code_sha256 {
+            code.push(Change {
+                field: "code".to_owned(),
+                old: Some(code_text(&have.code_sha256, have.code_size)),
+                new: Some(code_text(&want.code_sha256, want.code_size)),
+                sensitive: false,
+            });
+        }
+        code.extend(change(
+            "architecture",
+            Some(have.architecture.clone()),
+            Some(want.architecture.clone()),
+        ));
+        if !code.is_empty() {
+            out.push(action(
+                Op::Update,
+                Resource::FunctionCode(name.clone()),
+                code,
+            ));
+        }
+    }
+    for name in observed
+        .functions
+        .keys()
+        .filter(|n| !desired.functions.contains_key(*n))
+    {
+        out.push(action(Op::Delete, Resource::Function(name.clone()), vec![]));
+    }
+}
+
+fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    let empty = BTreeMap::new();
+    for (func, want_all) in &desired.permissions {
+        let have_all = observed.permissions.get(func).unwrap_or(&empty);
+        for (sid, want) in want_all {
+            let r = Resource::Permission(func.clone(), sid.clone());
+            match have_all.get(sid) {
+                None => out.push(action(Op::Create, r, vec![])),
+                Some(have) if have != want => {
+                    let mut c = Vec::new();
+                    c.extend(change(
+                        "sourceArn",
+                        Some(have.source_arn.clone()),
+                        Some(want.source_arn.clone()),
+                    ));
+                    c.extend(change(
+                        "principal",
+                        Some(have.principal.clone()),
+                        Some(want.principal.clone()),
+                    ));
+                    c.extend(change(
+                        "action",
+                        Some(have.action.clone()),
+                        Some(want.action.clone()),
+                    ));
+                    c.extend(change(
+                        "sourceAccount",
+                        have.source_account.clone(),
+                        want.source_account.clone(),
+                    ));
+                    out.push(action(Op::Replace, r, c));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for (func, have_all) in &observed.permissions {
+        // A function being deleted takes its policy with it.
+        if !desired.functions.contains_key(func) {
+            continue;
+        }
+        let want_all = desired.permissions.get(func).unwrap_or(&empty);
+        for sid in have_all.keys().filter(|s| !want_all.contains_key(*s)) {
+            out.push(action(
+                Op::Delete,
+                Resource::Permission(func.clone(), sid.clone()),
+                vec![],
+            ));
+        }
+    }
+}
+
+fn authorization_text(a: &Authorization) -> String {
+    match a {
+        Authorization::None => "none".to_owned(),
+        Authorization::Iam => "iam".to_owned(),
+        Authorization::Custom(n) => format!("authorizer {n}"),
+    }
+}
+
+fn settings_changes(
+    prefix: &str,
+    have: &RouteSettings,
+    want: &RouteSettings,
+    out: &mut Vec<Change>,
+) {
+    let s = |v: &Option<i64>| v.map(|x| x.to_string());
+    let f = |v: &Option<f64>| v.map(|x| x.to_string());
+    let b = |v: &Option<bool>| v.map(|x| x.to_string());
+    out.extend(change(
+        &format!("{prefix}.burstLimit"),
+        s(&have.burst_limit),
+        s(&want.burst_limit),
+    ));
+    out.extend(change(
+        &format!("{prefix}.rateLimit"),
+        f(&have.rate_limit),
+        f(&want.rate_limit),
+    ));
+    out.extend(change(
+        &format!("{prefix}.loggingLevel"),
+        have.logging_level.clone(),
+        want.logging_level.clone(),
+    ));
+    out.extend(change(
+        &format!("{prefix}.dataTrace"),
+        b(&have.data_trace),
+        b(&want.data_trace),
+    ));
+    out.extend(change(
+        &format!("{prefix}.detailedMetrics"),
+        b(&have.detailed_metrics),
+        b(&want.detailed_metrics),
+    ));
+}
+
+fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>) {
+    let Some(want) = desired else {
+        if let Some(have) = observed {
+            plan_api_deletion(have, out);
+        }
+        return;
+    };
+    let empty_api;
+    let have = match observed {
+        Some(h) => {
+            let mut changes = Vec::new();
+            changes.extend(change(
+                "name",
+                Some(h.name.clone()),
+                Some(want.name.clone()),
+            ));
+            changes.extend(change(
+                "description",
+                h.description.clone(),
+                want.description.clone(),
+            ));
+            changes.extend(change(
+                "routeSelectionExpression",
+                Some(h.route_selection_expression.clone()),
+                Some(want.route_selection_expression.clone()),
+            ));
+            diff_map("tags", &h.tags, &want.tags, false, &mut changes);
+            if !changes.is_empty() {
+                out.push(action(
+                    Op::Update,
+                    Resource::Api(want.name.clone()),
+                    changes,
+                ));
+            }
+            h
+        }
+        None => {
+            out.push(action(Op::Create, Resource::Api(want.name.clone()), vec![]));
+            empty_api = Api {
+                id: String::new(),
+                name: want.name.clone(),
+                description: None,
+                route_selection_expression: String::new(),
+                tags: Tags::new(),
+                integrations: BTreeSet::new(),
+                authorizers: BTreeMap::new(),
+                routes: BTreeMap::new(),
+                stage: None,
+            };
+            &empty_api
+        }
+    };
+
+    for f in want.integrations.difference(&have.integrations) {
+        out.push(action(Op::Create, Resource::Integration(f.clone()), vec![]));
+    }
+    for f in have.integrations.difference(&want.integrations) {
+        out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
+    }
+
+    for (name, a) in &want.authorizers {
+        let r = Resource::Authorizer(name.clone());
+        match have.authorizers.get(name) {
+            None => out.push(action(Op::Create, r, vec![])),
+            Some(h) if h != a => {
+                let mut c = Vec::new();
+                c.extend(change(
+                    "function",
+                    Some(h.function.clone()),
+                    Some(a.function.clone()),
+                ));
+                c.extend(change(
+                    "identitySource",
+                    Some(h.identity_sources.join(", ")),
+                    Some(a.identity_sources.join(", ")),
+                ));
+                out.push(action(Op::Update, r, c));
+            }
+            Some(_) => {}
+        }
+    }
+    for name in have
+        .authorizers
+        .keys()
+        .filter(|n| !want.authorizers.contains_key(*n))
+    {
+        out.push(action(
+            Op::Delete,
+            Resource::Authorizer(name.clone()),
+            vec![],
+        ));
+    }
+
+    for (key, r) in &want.routes {
+        match have.routes.get(key) {
+            None => {
+                out.push(action(
+                    Op::Create,
+                    Resource::Route(key.clone()),
+                    vec![Change {
+                        field: "function".to_owned(),
+                        old: None,
+                        new: r.function.clone(),
+                        sensitive: false,
+                    }],
+                ));
+                if r.returns_response {
+                    out.push(action(
+                        Op::Create,
+                        Resource::RouteResponse(key.clone()),
+                        vec![],
+                    ));
+                }
+            }
+            Some(h) => {
+                let mut c = Vec::new();
+                c.extend(change("function", h.function.clone(), r.function.clone()));
+                c.extend(change(
+                    "authorization",
+                    Some(authorization_text(&h.authorization)),
+                    Some(authorization_text(&r.authorization)),
+                ));
+                if !c.is_empty() {
+                    out.push(action(Op::Update, Resource::Route(key.clone()), c));
+                }
+                match (h.returns_response, r.returns_response) {
+                    (false, true) => out.push(action(
+                        Op::Create,
+                        Resource::RouteResponse(key.clone()),
+                        vec![],
+                    )),
+                    (true, false) => out.push(action(
+                        Op::Delete,
+                        Resource::RouteResponse(key.clone()),
+                        vec![],
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for (key, h) in &have.routes {
+        if !want.routes.contains_key(key) {
+            if h.returns_response {
+                out.push(action(
+                    Op::Delete,
+                    Resource::RouteResponse(key.clone()),
+                    vec![],
+                ));
+            }
+            out.push(action(Op::Delete, Resource::Route(key.clone()), vec![]));
+        }
+    }
+
+    let api_changed = out.iter().any(|a| a.resource.in_api_definition());
+    if let Some(ws) = &want.stage {
+        let r = Resource::Stage(ws.name.clone());
+        match &have.stage {
+            None => out.push(action(Op::Create, r, vec![])),
+            Some(hs) => {
+                let mut c = Vec::new();
+                settings_changes("defaultRoute", &hs.default_route, &ws.default_route, &mut c);
+                let keys: BTreeSet<&String> = hs.routes.keys().chain(ws.routes.keys()).collect();
+                let none = RouteSettings::default();
+                for k in keys {
+                    settings_changes(
+                        &format!("routes.{k}"),
+                        hs.routes.get(k).unwrap_or(&none),
+                        ws.routes.get(k).unwrap_or(&none),
+                        &mut c,
+                    );
+                }
+                diff_map("variables", &hs.variables, &ws.variables, false, &mut c);
+                c.extend(change(
+                    "accessLog.destination",
+                    hs.access_log.as_ref().map(|a| a.destination_arn.clone()),
+                    ws.access_log.as_ref().map(|a| a.destination_arn.clone()),
+                ));
+                c.extend(change(
+                    "accessLog.format",
+                    hs.access_log.as_ref().map(|a| a.format.clone()),
+                    ws.access_log.as_ref().map(|a| a.format.clone()),
+                ));
+                diff_map("tags", &hs.tags, &ws.tags, false, &mut c);
+                if !c.is_empty() {
+                    out.push(action(Op::Update, r, c));
+                }
+            }
+        }
+        // One deployment when the definition changed, or when the stage
+        // does not run the definition it should (changed out of band, or a
+        // previous run stopped before deploying).
+        let deployed = have
+            .stage
+            .as_ref()
+            .and_then(|s| s.deployed_definition.clone());
+        let wanted = ws.deployed_definition.clone();
+        if api_changed || deployed != wanted {
+            let reason = if have.stage.is_none() || deployed.is_none() {
+                "the stage has no deployment of this API yet"
+            } else if api_changed {
+                "routes, integrations or authorizers change"
+            } else {
+                "changes not yet deployed to the stage"
+            };
+            out.push(Action {
+                op: Op::Create,
+                resource: Resource::Deployment(ws.name.clone()),
+                changes: change("definition", deployed, wanted).into_iter().collect(),
+                reason: Some(reason.to_owned()),
+            });
+        }
+    }
+}
+
+fn plan_api_deletion(have: &Api, out: &mut Vec<Action>) {
+    for (key, r) in &have.routes {
+        if r.returns_response {
+            out.push(action(
+                Op::Delete,
+                Resource::RouteResponse(key.clone()),
+                vec![],
+            ));
+        }
+        out.push(action(Op::Delete, Resource::Route(key.clone()), vec![]));
+    }
+    for f in &have.integrations {
+        out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
+    }
+    for n in have.authorizers.keys() {
+        out.push(action(Op::Delete, Resource::Authorizer(n.clone()), vec![]));
+    }
+    if let Some(s) = &have.stage {
+        out.push(action(Op::Delete, Resource::Stage(s.name.clone()), vec![]));
+    }
+    out.push(action(Op::Delete, Resource::Api(have.name.clone()), vec![]));
+}

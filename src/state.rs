@@ -1,0 +1,223 @@
+//! The resources wsdeploy owns for one app and stage, in plain terms.
+//!
+//! Both sides of a plan use these types: `desired` builds them from the
+//! config, the AWS adapter builds them from live state (translating ids
+//! into names: a route's target is the function's name, not an integration
+//! id). No SDK type appears here, so the planner is pure and testable with
+//! fixtures.
+//!
+//! Values that AWS generates and wsdeploy cannot know before creating the
+//! API (its id) appear as `API_ID_PLACEHOLDER` in desired state until the
+//! API exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// Stands for the id of an API that does not exist yet.
+pub const API_ID_PLACEHOLDER: &str = "(new-api-id)";
+
+/// The two tags that mark a resource as wsdeploy's.
+pub const TAG_APP: &str = "wsdeploy:app";
+pub const TAG_STAGE: &str = "wsdeploy:stage";
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct State {
+    /// By role name.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Role>,
+    /// By function name.
+    #[serde(default)]
+    pub functions: BTreeMap<String, Function>,
+    /// wsdeploy's statements in each function's resource policy, by
+    /// function name, then statement id.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, BTreeMap<String, Permission>>,
+    #[serde(default)]
+    pub api: Option<Api>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Role {
+    pub name: String,
+    pub path: String,
+    /// The trust policy document.
+    pub trust_policy: serde_json::Value,
+    /// Inline policies by name.
+    #[serde(default)]
+    pub policies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Function {
+    pub name: String,
+    pub runtime: String,
+    pub handler: String,
+    /// The execution role's name.
+    pub role: String,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub architecture: String,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// Base64 SHA-256 of the deployment package.
+    pub code_sha256: String,
+    /// Size of the package in bytes, when known.
+    #[serde(default)]
+    pub code_size: Option<u64>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Permission {
+    pub action: String,
+    pub principal: String,
+    pub source_arn: String,
+    pub source_account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Api {
+    /// Empty in desired state; the live id in observed state.
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub route_selection_expression: String,
+    #[serde(default)]
+    pub tags: Tags,
+    /// One Lambda proxy integration per function, by function name.
+    #[serde(default)]
+    pub integrations: BTreeSet<String>,
+    /// By authorizer name.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, Authorizer>,
+    /// By route key.
+    #[serde(default)]
+    pub routes: BTreeMap<String, Route>,
+    #[serde(default)]
+    pub stage: Option<Stage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Authorizer {
+    /// The function it invokes.
+    pub function: String,
+    pub identity_sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Route {
+    /// The function whose integration is the target; `None` for a route
+    /// without a (recognised) target.
+    pub function: Option<String>,
+    pub authorization: Authorization,
+    /// Two-way route: it has the `$default` route response.
+    #[serde(default)]
+    pub returns_response: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type", content = "authorizer")]
+pub enum Authorization {
+    None,
+    Iam,
+    /// A Lambda authorizer, by name.
+    Custom(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    #[serde(default)]
+    pub default_route: RouteSettings,
+    /// Per-route settings, by route key.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteSettings>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub access_log: Option<AccessLog>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// Hash of the API definition the stage's current deployment was made
+    /// from (kept in the deployment's description); `None` when there is no
+    /// deployment or it was not made by wsdeploy.
+    #[serde(default)]
+    pub deployed_definition: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteSettings {
+    #[serde(default)]
+    pub burst_limit: Option<i64>,
+    #[serde(default)]
+    pub rate_limit: Option<f64>,
+    /// `OFF`, `ERROR` or `INFO`; only on the stage default.
+    #[serde(default)]
+    pub logging_level: Option<String>,
+    #[serde(default)]
+    pub data_trace: Option<bool>,
+    #[serde(default)]
+    pub detailed_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessLog {
+    pub destination_arn: String,
+    pub format: String,
+}
+
+impl Api {
+    /// A hash of everything a deployment freezes: routes, their targets and
+    /// authorization, route responses, authorizers, integrations and the
+    /// route selection expression. When it differs from the stage's
+    /// deployed definition, a new deployment is needed.
+    pub fn definition_hash(&self) -> String {
+        let def = serde_json::json!({
+            "routeSelectionExpression": self.route_selection_expression,
+            "integrations": self.integrations,
+            "authorizers": self.authorizers,
+            "routes": self.routes,
+        });
+        let text = serde_json::to_string(&def).unwrap_or_default();
+        let digest = crate::package::sha256_base64(text.as_bytes());
+        // Short, URL-safe and enough to tell definitions apart.
+        digest
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect()
+    }
+}
+
+/// The ownership tags for one app and stage.
+pub fn ownership_tags(app: &str, stage: &str) -> Tags {
+    [(TAG_APP, app), (TAG_STAGE, stage)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Whether `tags` mark a resource as this app and stage's.
+pub fn owned_by(tags: &Tags, app: &str, stage: &str) -> bool {
+    tags.get(TAG_APP).is_some_and(|a| a == app) && tags.get(TAG_STAGE).is_some_and(|s| s == stage)
+}

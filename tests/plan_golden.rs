@@ -1,0 +1,202 @@
+//! Planner golden tests: (config fixture, observed-state fixture) → plan,
+//! rendered as text and JSON and compared with committed snapshots.
+//!
+//! Observed states live in fixtures/observed/*.json (the `State` type as
+//! JSON). `chat-in-sync.json` is exactly what deploying fixtures/chat makes
+//! (API id `a1b2c3d4e5`); the drift fixtures are edited copies of it. To
+//! rebuild the in-sync file after a deliberate change to desired state, run
+//! `WSDEPLOY_BLESS_OBSERVED=1 cargo test --test plan_golden`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use wsdeploy::config::model::Config;
+use wsdeploy::config::{LoadOptions, load};
+use wsdeploy::desired::{self, Context};
+use wsdeploy::plan::{self, Op, Resource, render};
+use wsdeploy::state::State;
+
+const API_ID: &str = "a1b2c3d4e5";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn config(rel: &str) -> Config {
+    let lookup = |_: &str| None;
+    let l = load(
+        Path::new(rel),
+        &LoadOptions {
+            stage: None,
+            region: None,
+            env_region: None,
+            env: &lookup,
+        },
+    );
+    l.config.unwrap_or_else(|| panic!("{rel} is valid"))
+}
+
+/// Package hashes stand-ins: stable per function, so goldens do not depend
+/// on the zip bytes.
+fn context(c: &Config, api_id: Option<&str>) -> Context {
+    let code: BTreeMap<String, (String, u64)> = c
+        .functions
+        .keys()
+        .enumerate()
+        .map(|(i, k)| {
+            (
+                k.clone(),
+                (format!("c0de{k}{i}Sha256Base64="), 1000 + 37 * i as u64),
+            )
+        })
+        .collect();
+    Context {
+        account_id: "123456789012".to_owned(),
+        region: c.region.clone().unwrap_or_else(|| "us-east-1".to_owned()),
+        partition: "aws".to_owned(),
+        api_id: api_id.map(str::to_owned),
+        code,
+    }
+}
+
+fn observed(name: &str) -> State {
+    let path = root()
+        .join("fixtures/observed")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn in_sync_chat() -> State {
+    let c = config("fixtures/chat/wsdeploy.yml");
+    let mut s = desired::build(&c, &context(&c, Some(API_ID)));
+    if let Some(api) = s.api.as_mut() {
+        api.id = API_ID.to_owned();
+    }
+    s
+}
+
+#[test]
+fn in_sync_fixture_is_current() {
+    let want = in_sync_chat();
+    let path = root().join("fixtures/observed/chat-in-sync.json");
+    if std::env::var_os("WSDEPLOY_BLESS_OBSERVED").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&want).unwrap() + "\n").unwrap();
+    }
+    assert_eq!(
+        observed("chat-in-sync"),
+        want,
+        "fixtures/observed/chat-in-sync.json is stale"
+    );
+}
+
+fn run(config_rel: &str, observed_state: &State) -> plan::Plan {
+    let c = config(config_rel);
+    let api_id = observed_state.api.as_ref().map(|a| a.id.as_str());
+    let want = desired::build(&c, &context(&c, api_id));
+    plan::plan(&want, observed_state)
+}
+
+fn snap(name: &str, p: &plan::Plan) {
+    insta::assert_snapshot!(format!("{name}__text"), render::text(p));
+    insta::assert_snapshot!(
+        format!("{name}__json"),
+        serde_json::to_string_pretty(&render::json(p)).unwrap()
+    );
+}
+
+#[test]
+fn chat_from_nothing_creates_everything_once() {
+    let p = run("fixtures/chat/wsdeploy.yml", &State::default());
+    let s = p.summary();
+    assert_eq!((s.update, s.replace, s.delete), (0, 0, 0));
+    // 5 roles + 5 policies + 5 functions + 5 permissions (4 routes, 1 authorizer)
+    // + api + 4 integrations + authorizer + 4 routes + stage + deployment.
+    assert_eq!(s.create, 5 + 5 + 5 + 5 + 1 + 4 + 1 + 4 + 1 + 1);
+    assert_eq!(
+        p.actions
+            .iter()
+            .filter(|a| matches!(a.resource, Resource::Deployment(_)))
+            .count(),
+        1
+    );
+    snap("chat_create", &p);
+}
+
+#[test]
+fn chat_in_sync_plans_nothing() {
+    let p = run("fixtures/chat/wsdeploy.yml", &observed("chat-in-sync"));
+    assert!(p.is_empty(), "{}", render::text(&p));
+    assert_eq!(
+        render::text(&p),
+        "No changes: live state matches the config.\n"
+    );
+}
+
+#[test]
+fn chat_drift_is_repaired_field_by_field() {
+    let p = run("fixtures/chat/wsdeploy.yml", &observed("chat-drift"));
+    let text = render::text(&p);
+    assert!(
+        !text.contains("dev-token"),
+        "an environment value leaked into the plan"
+    );
+    snap("chat_drift", &p);
+}
+
+#[test]
+fn one_handler_changed_updates_only_that_code() {
+    let mut obs = in_sync_chat();
+    obs.functions
+        .get_mut("chat-dev-sendMessage")
+        .unwrap()
+        .code_sha256 = "0ldC0deSha256Base64=".to_owned();
+    let p = run("fixtures/chat/wsdeploy.yml", &obs);
+    assert_eq!(p.actions.len(), 1, "{}", render::text(&p));
+    assert_eq!(p.actions[0].op, Op::Update);
+    assert_eq!(
+        p.actions[0].resource,
+        Resource::FunctionCode("chat-dev-sendMessage".to_owned())
+    );
+    assert!(!p.deploys(), "a code change needs no new API deployment");
+}
+
+#[test]
+fn undeployed_definition_gets_a_deployment() {
+    let mut obs = in_sync_chat();
+    obs.api
+        .as_mut()
+        .unwrap()
+        .stage
+        .as_mut()
+        .unwrap()
+        .deployed_definition = Some("older".to_owned());
+    let p = run("fixtures/chat/wsdeploy.yml", &obs);
+    assert_eq!(p.actions.len(), 1);
+    assert_eq!(
+        p.actions[0].reason.as_deref(),
+        Some("changes not yet deployed to the stage")
+    );
+}
+
+#[test]
+fn remove_deletes_in_the_safe_order() {
+    let p = plan::plan(&State::default(), &in_sync_chat());
+    assert!(p.actions.iter().all(|a| a.op == Op::Delete));
+    let pos = |pred: &dyn Fn(&Resource) -> bool| {
+        p.actions.iter().position(|a| pred(&a.resource)).unwrap()
+    };
+    let route = pos(&|r| matches!(r, Resource::Route(_)));
+    let authorizer = pos(&|r| matches!(r, Resource::Authorizer(_)));
+    let api = pos(&|r| matches!(r, Resource::Api(_)));
+    let function = pos(&|r| matches!(r, Resource::Function(_)));
+    let role = pos(&|r| matches!(r, Resource::Role(_)));
+    assert!(route < authorizer && authorizer < api && api < function && function < role);
+    snap("chat_remove", &p);
+}
+
+#[test]
+fn full_from_nothing() {
+    let p = run("fixtures/full/wsdeploy.yml", &State::default());
+    snap("full_create", &p);
+}
