@@ -28,14 +28,25 @@ from . import settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="tests/emulator/run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1; 0 = any free port")
-    parser.add_argument("--profile", default="none", help=f"fault profile: {', '.join(settings.PROFILES)}")
+    parser = argparse.ArgumentParser(
+        prog="tests/emulator/run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--port", type=int, required=True, help="TCP port on 127.0.0.1; 0 = any free port"
+    )
+    parser.add_argument(
+        "--profile", default="none", help=f"fault profile: {', '.join(settings.PROFILES)}"
+    )
     parser.add_argument("--latency-ms", type=int, help="fixed delay added to every AWS request")
-    parser.add_argument("--page-size", help="largest page of list calls (default 2); 'none' = moto's own")
+    parser.add_argument(
+        "--page-size", help="largest page of list calls (default 2); 'none' = moto's own"
+    )
     parser.add_argument("--faults", help="JSON object of fault settings applied over the profile")
-    parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin is closed")
+    parser.add_argument(
+        "--exit-on-stdin-eof", action="store_true", help="stop when stdin is closed"
+    )
     parser.add_argument("--log-requests", action="store_true", help="log every request on stderr")
     return parser.parse_args(argv)
 
@@ -100,8 +111,13 @@ def main(argv: list[str] | None = None) -> int:
             if log_requests:
                 super().log_request(*rest, **kwargs)
 
-    server = make_server("127.0.0.1", args.port, EmulatorMiddleware(dispatcher),
-                         threaded=True, request_handler=Handler)
+    server = make_server(
+        "127.0.0.1",
+        args.port,
+        EmulatorMiddleware(dispatcher),
+        threaded=True,
+        request_handler=Handler,
+    )
     port = server.server_port
     os.environ["MOTO_PORT"] = str(port)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

@@ -40,7 +40,7 @@ class Call:
         return bool(self.operation) and not self.operation.startswith(READ_PREFIXES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _router(model: str) -> Any:
     return get_service_router(model)
 

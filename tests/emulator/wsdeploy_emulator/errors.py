@@ -23,8 +23,7 @@ XML_NAMESPACES = {
 JSON_11_SERVICES = {"acm", "logs"}
 
 CONCURRENT_MODIFICATION = (
-    "Unable to complete operation due to concurrent modification. "
-    "Please try again later."
+    "Unable to complete operation due to concurrent modification. Please try again later."
 )
 
 

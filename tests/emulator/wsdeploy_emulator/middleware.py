@@ -20,9 +20,13 @@ import io
 import json
 import threading
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal.models import moto_api_backend
+from werkzeug.http import HTTP_STATUS_CODES
 
 from . import errors, pagination, settings
 from .classify import Call, classify
@@ -80,11 +84,6 @@ def _json_response(status: int, document: Any) -> tuple[int, list[tuple[str, str
     return status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
-STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-               429: "Too Many Requests", 500: "Internal Server Error"}
-
-
 class EmulatorMiddleware:
     def __init__(self, moto_app: Callable[..., Iterable[bytes]]) -> None:
         self.moto_app = moto_app
@@ -99,7 +98,7 @@ class EmulatorMiddleware:
             status, headers, body = self.forward(environ, _read_body(environ))
         else:
             status, headers, body = self.aws(environ)
-        start_response(f"{status} {STATUS_TEXT.get(status, 'Status')}", headers)
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Status')}", headers)
         return [body]
 
     # -- AWS requests -----------------------------------------------------
@@ -119,7 +118,12 @@ class EmulatorMiddleware:
             status, headers, answer = self.forward(environ, body)
             if 200 <= status < 300:
                 answer = self.after_success(call, environ, body, answer, faults)
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                # moto's Flask app labels API Gateway's JSON bodies text/html.
+                json_body = call.model == "apigatewayv2"
+                replaced = {"content-length", "content-type"} if json_body else {"content-length"}
+                headers = [(k, v) for k, v in headers if k.lower() not in replaced]
+                if json_body:
+                    headers.append(("Content-Type", "application/json"))
                 headers.append(("Content-Length", str(len(answer))))
         except AwsError as error:
             fault = error.fault
@@ -137,7 +141,9 @@ class EmulatorMiddleware:
         )
         return status, headers, answer
 
-    def forward(self, environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def forward(
+        self, environ: dict[str, Any], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         captured: dict[str, Any] = {}
@@ -191,9 +197,10 @@ class EmulatorMiddleware:
             bucket.take()
 
     def lambda_faults(self, call: Call, body: bytes, faults: dict[str, Any]) -> None:
-        if call.operation in ("CreateFunction", "UpdateFunctionConfiguration") and faults[
-            "iam_propagation_s"
-        ]:
+        if (
+            call.operation in ("CreateFunction", "UpdateFunctionConfiguration")
+            and faults["iam_propagation_s"]
+        ):
             try:
                 role = json.loads(body or b"{}").get("Role")
             except (ValueError, AttributeError):
@@ -201,8 +208,12 @@ class EmulatorMiddleware:
             if isinstance(role, str):
                 age = STATE.role_age(role.rsplit("/", 1)[-1])
                 if age is not None and age < faults["iam_propagation_s"]:
-                    raise AwsError(400, "InvalidParameterValueException", ROLE_NOT_ASSUMABLE,
-                                   fault="iam_propagation")
+                    raise AwsError(
+                        400,
+                        "InvalidParameterValueException",
+                        ROLE_NOT_ASSUMABLE,
+                        fault="iam_propagation",
+                    )
         identifier = call.params.get("FunctionName") or call.params.get("Resource")
         if not identifier or not call.mutating:
             return
@@ -229,11 +240,14 @@ class EmulatorMiddleware:
             )
 
     def after_success(
-        self, call: Call, environ: dict[str, Any], body: bytes, answer: bytes, faults: dict[str, Any]
+        self,
+        call: Call,
+        environ: dict[str, Any],
+        body: bytes,
+        answer: bytes,
+        faults: dict[str, Any],
     ) -> bytes:
         if call.service == "iam" and call.operation == "CreateRole":
-            from urllib.parse import parse_qs
-
             names = parse_qs(body.decode("utf-8", "replace")).get("RoleName")
             if names:
                 STATE.role_created(names[0])
@@ -250,10 +264,12 @@ class EmulatorMiddleware:
 
     # -- control endpoint ---------------------------------------------------
 
-    def control(self, environ: dict[str, Any], path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def control(
+        self, environ: dict[str, Any], path: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         body = _read_body(environ)
-        route = path[len("/_wsdeploy/"):].strip("/")
+        route = path[len("/_wsdeploy/") :].strip("/")
         if route == "calls" and method == "GET":
             return _json_response(200, {"calls": STATE.call_log()})
         if route == "calls" and method == "DELETE":
@@ -270,8 +286,6 @@ class EmulatorMiddleware:
         if route == "profiles" and method == "GET":
             return _json_response(200, {name: settings.profile(name) for name in settings.PROFILES})
         if route == "reset" and method == "POST":
-            from moto.moto_api._internal.models import moto_api_backend
-
             with MOTO_LOCK:
                 moto_api_backend.reset()
                 STATE.reset()

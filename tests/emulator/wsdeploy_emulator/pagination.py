@@ -68,9 +68,7 @@ def _smaller(requested: str | None, page_size: int) -> str:
     return str(page_size)
 
 
-def limit_request(
-    call: Call, environ: dict[str, Any], body: bytes, page_size: int | None
-) -> bytes:
+def limit_request(call: Call, environ: dict[str, Any], body: bytes, page_size: int | None) -> bytes:
     """Lower the page size of a natively paginated request; returns the body."""
     spec = NATIVE_LIMITS.get((call.service, call.operation))
     if spec is None or page_size is None:

@@ -168,7 +168,9 @@ def delete_deployment(self: ApiGatewayV2Response) -> Any:
     parts = _segments(self)
     api = self.apigatewayv2_backend.get_api(parts[-3])
     deployment = _get_deployment(api, parts[-1])
-    if any(getattr(s, "wsdeploy_deployment_id", None) == deployment.id for s in api.stages.values()):
+    if any(
+        getattr(s, "wsdeploy_deployment_id", None) == deployment.id for s in api.stages.values()
+    ):
         raise BadRequestException(
             "Active stages pointing to this deployment must be moved or deleted"
         )
@@ -256,9 +258,7 @@ def delete_route_settings(self: ApiGatewayV2Response) -> Any:
     stage = api.get_stage(parts[-3])
     route_key = parts[-1]
     if route_key not in (stage.route_settings or {}):
-        raise NotFound(
-            f"Unable to find Route by key {route_key} within the provided RouteSettings"
-        )
+        raise NotFound(f"Unable to find Route by key {route_key} within the provided RouteSettings")
     del stage.route_settings[route_key]
     return 204, {}, ""
 
@@ -294,8 +294,14 @@ _original_create_authorizer = models.Api.create_authorizer
 _original_create_route_response = models.Api.create_route_response
 
 
-def _check_route(api: models.Api, route_key: str, auth_type: str | None,
-                 authorizer_id: str | None, target: str | None, route_id: str | None) -> None:
+def _check_route(
+    api: models.Api,
+    route_key: str,
+    auth_type: str | None,
+    authorizer_id: str | None,
+    target: str | None,
+    route_id: str | None,
+) -> None:
     for other in api.routes.values():
         if other.route_key == route_key and other.route_id != route_id:
             raise Conflict(f"Route with key {route_key} already exists for this API")
@@ -313,8 +319,14 @@ def _check_route(api: models.Api, route_key: str, auth_type: str | None,
 
 
 def _create_route(self: models.Api, *args: Any, **kwargs: Any) -> models.Route:
-    _check_route(self, kwargs["route_key"], kwargs.get("authorization_type"),
-                 kwargs.get("authorizer_id"), kwargs.get("target"), None)
+    _check_route(
+        self,
+        kwargs["route_key"],
+        kwargs.get("authorization_type"),
+        kwargs.get("authorizer_id"),
+        kwargs.get("target"),
+        None,
+    )
     return _original_create_route(self, *args, **kwargs)
 
 
@@ -322,8 +334,14 @@ def _update_route(self: models.Api, route_id: str, **kwargs: Any) -> models.Rout
     route = self.get_route(route_id)
     auth_type = kwargs.get("authorization_type") or route.authorization_type
     authorizer_id = kwargs.get("authorizer_id") or route.authorizer_id
-    _check_route(self, kwargs.get("route_key") or route.route_key, auth_type,
-                 authorizer_id, kwargs.get("target") or route.target, route_id)
+    _check_route(
+        self,
+        kwargs.get("route_key") or route.route_key,
+        auth_type,
+        authorizer_id,
+        kwargs.get("target") or route.target,
+        route_id,
+    )
     updated = _original_update_route(self, route_id=route_id, **kwargs)
     if kwargs.get("authorization_type") == "NONE" and not kwargs.get("authorizer_id"):
         updated.authorizer_id = None
@@ -357,7 +375,9 @@ def _delete_authorizer(self: models.Api, authorizer_id: str) -> None:
 
 
 def _delete_integration(self: models.Api, integration_id: str) -> None:
-    users = [r.route_id for r in self.routes.values() if r.target == f"integrations/{integration_id}"]
+    users = [
+        r.route_id for r in self.routes.values() if r.target == f"integrations/{integration_id}"
+    ]
     if users:
         raise Conflict(
             "Cannot delete Integration because it is referenced by the following Routes "
@@ -366,8 +386,9 @@ def _delete_integration(self: models.Api, integration_id: str) -> None:
     _original_delete_integration(self, integration_id)
 
 
-def _create_route_response(self: models.Api, route_id: str, route_response_key: str,
-                           **kwargs: Any) -> models.RouteResponse:
+def _create_route_response(
+    self: models.Api, route_id: str, route_response_key: str, **kwargs: Any
+) -> models.RouteResponse:
     if self.protocol_type == "WEBSOCKET" and route_response_key != "$default":
         raise BadRequestException("RouteResponseKey must be $default for WebSocket APIs")
     route = self.get_route(route_id)
@@ -412,9 +433,11 @@ _original_create_domain_name = models.ApiGatewayV2Backend.create_domain_name
 _original_create_api_mapping = models.ApiGatewayV2Backend.create_api_mapping
 
 
-def _check_certificates(backend: models.ApiGatewayV2Backend, configurations: list[dict[str, Any]]) -> None:
-    from moto.acm.models import acm_backends
+def _check_certificates(
+    backend: models.ApiGatewayV2Backend, configurations: list[dict[str, Any]]
+) -> None:
     from moto.acm.exceptions import CertificateNotFound
+    from moto.acm.models import acm_backends
 
     for configuration in configurations:
         arn = configuration.get("certificateArn")
@@ -432,8 +455,9 @@ def _check_certificates(backend: models.ApiGatewayV2Backend, configurations: lis
             )
 
 
-def _complete_configuration(region: str, configuration: dict[str, Any],
-                            previous: dict[str, Any] | None) -> dict[str, Any]:
+def _complete_configuration(
+    region: str, configuration: dict[str, Any], previous: dict[str, Any] | None
+) -> dict[str, Any]:
     result = dict(configuration)
     result.setdefault("endpointType", "REGIONAL")
     result.setdefault("securityPolicy", "TLS_1_2")
@@ -445,14 +469,20 @@ def _complete_configuration(region: str, configuration: dict[str, Any],
     return result
 
 
-def _domain_init(self: models.DomainName, domain_name: str,
-                 domain_name_configurations: list[dict[str, Any]],
-                 mutual_tls_authentication: dict[str, str], tags: dict[str, str],
-                 backend: models.ApiGatewayV2Backend) -> None:
+def _domain_init(
+    self: models.DomainName,
+    domain_name: str,
+    domain_name_configurations: list[dict[str, Any]],
+    mutual_tls_authentication: dict[str, str],
+    tags: dict[str, str],
+    backend: models.ApiGatewayV2Backend,
+) -> None:
     configurations = [
         _complete_configuration(backend.region_name, c, None) for c in domain_name_configurations
     ]
-    _original_domain_init(self, domain_name, configurations, mutual_tls_authentication, tags, backend)
+    _original_domain_init(
+        self, domain_name, configurations, mutual_tls_authentication, tags, backend
+    )
     self.wsdeploy_backend = backend
     backend.tag_resource(self.domain_name_arn, tags)
 
@@ -467,10 +497,13 @@ def _domain_to_json(self: models.DomainName) -> dict[str, Any]:
     return result
 
 
-def _create_domain_name(self: models.ApiGatewayV2Backend, domain_name: str,
-                        domain_name_configurations: list[dict[str, Any]],
-                        mutual_tls_authentication: dict[str, str],
-                        tags: dict[str, str]) -> models.DomainName:
+def _create_domain_name(
+    self: models.ApiGatewayV2Backend,
+    domain_name: str,
+    domain_name_configurations: list[dict[str, Any]],
+    mutual_tls_authentication: dict[str, str],
+    tags: dict[str, str],
+) -> models.DomainName:
     if domain_name in self.domain_names:
         raise models.DomainNameAlreadyExists
     _check_certificates(self, domain_name_configurations)
@@ -508,8 +541,14 @@ def update_domain_name(self: ApiGatewayV2Response) -> Any:
     return 200, {}, json.dumps(domain.to_json())
 
 
-def _check_mapping(backend: models.ApiGatewayV2Backend, domain_name: str, api_id: str,
-                   key: str, stage: str, mapping_id: str | None) -> None:
+def _check_mapping(
+    backend: models.ApiGatewayV2Backend,
+    domain_name: str,
+    api_id: str,
+    key: str,
+    stage: str,
+    mapping_id: str | None,
+) -> None:
     api = backend.get_api(api_id)
     if stage:
         api.get_stage(stage)
@@ -527,8 +566,13 @@ def _check_mapping(backend: models.ApiGatewayV2Backend, domain_name: str, api_id
             )
 
 
-def _create_api_mapping(self: models.ApiGatewayV2Backend, api_id: str, api_mapping_key: str,
-                        domain_name: str, stage: str) -> models.ApiMapping:
+def _create_api_mapping(
+    self: models.ApiGatewayV2Backend,
+    api_id: str,
+    api_mapping_key: str,
+    domain_name: str,
+    stage: str,
+) -> models.ApiMapping:
     self.get_domain_name(domain_name)
     _check_mapping(self, domain_name, api_id, api_mapping_key, stage, None)
     return _original_create_api_mapping(self, api_id, api_mapping_key, domain_name, stage)
@@ -545,7 +589,9 @@ def update_api_mapping(self: ApiGatewayV2Response) -> Any:
     key = params.get("apiMappingKey", mapping.api_mapping_key)
     stage = params.get("stage", mapping.stage)
     if key.startswith("/") or key.endswith("/") or "//" in key:
-        raise BadRequestException("API mapping key should not start or end with a '/' or have consecutive '/'s.")
+        raise BadRequestException(
+            "API mapping key should not start or end with a '/' or have consecutive '/'s."
+        )
     _check_mapping(backend, domain_name, params["apiId"], key, stage, mapping_id)
     mapping.api_id = params["apiId"]
     mapping.api_mapping_key = key
@@ -555,10 +601,13 @@ def update_api_mapping(self: ApiGatewayV2Response) -> Any:
 
 # -- installation -------------------------------------------------------------------
 
+_API = "{0}/v2/apis/(?P<api_id>[^/]+)"
 NEW_URL_PATHS = {
-    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments$": ApiGatewayV2Response.dispatch,
-    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$": ApiGatewayV2Response.dispatch,
-    "{0}/v2/apis/(?P<api_id>[^/]+)/stages/(?P<stage_name>[^/]+)/routesettings/(?P<route_key>[^/]+)$": ApiGatewayV2Response.dispatch,
+    _API + "/deployments$": ApiGatewayV2Response.dispatch,
+    _API + "/deployments/(?P<deployment_id>[^/]+)$": ApiGatewayV2Response.dispatch,
+    _API + "/stages/(?P<stage_name>[^/]+)/routesettings/(?P<route_key>[^/]+)$": (
+        ApiGatewayV2Response.dispatch
+    ),
     # ARNs of stages and domain names contain slashes once URL-decoded.
     "{0}/v2/tags/(?P<resource_arn_any>.+)$": ApiGatewayV2Response.dispatch,
 }

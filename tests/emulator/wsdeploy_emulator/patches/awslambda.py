@@ -52,13 +52,17 @@ def _get_configuration(self: models.LambdaFunction, on_create: bool = False) -> 
     return config
 
 
-def _update_configuration(self: models.LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+def _update_configuration(
+    self: models.LambdaFunction, config_updates: dict[str, Any]
+) -> dict[str, Any]:
     _original_update_configuration(self, config_updates)
     STATE.function_updated(self.function_name)
     return self.get_configuration()
 
 
-def _update_function_code(self: models.LambdaFunction, updated_spec: dict[str, Any]) -> dict[str, Any]:
+def _update_function_code(
+    self: models.LambdaFunction, updated_spec: dict[str, Any]
+) -> dict[str, Any]:
     _original_update_function_code(self, updated_spec)
     if not updated_spec.get("DryRun"):
         STATE.function_updated(self.function_name)

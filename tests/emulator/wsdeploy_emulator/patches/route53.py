@@ -57,7 +57,9 @@ _original_change_record_sets = Route53.change_resource_record_sets
 def change_resource_record_sets(self: Route53) -> ActionResult:
     result = _original_change_record_sets(self)
     info = result.result["ChangeInfo"]  # type: ignore[index]
-    change_id = "C" + "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(13))
+    change_id = "C" + "".join(
+        random.choice(string.ascii_uppercase + string.digits) for _ in range(13)
+    )
     pending = STATE.fault("route53_pending_s")
     with STATE.lock:
         STATE.changes_insync_at[change_id] = time.monotonic() + pending
