@@ -62,6 +62,10 @@ impl Diagnostic {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
+    /// Values read from the environment by `${env:...}`: `redact` removes
+    /// them from every message, a safety net under the rule that messages
+    /// never quote interpolated text.
+    pub secrets: Vec<String>,
 }
 
 impl Diagnostics {
@@ -73,6 +77,29 @@ impl Diagnostics {
         self.items.push(Diagnostic::error(Some(pos), path, message));
         let last = self.items.len() - 1;
         &mut self.items[last]
+    }
+
+    /// Replaces every recorded secret (4 characters or more: shorter ones
+    /// would garble ordinary words) in messages and hints.
+    pub fn redact(&mut self) {
+        let secrets: Vec<&String> = self
+            .secrets
+            .iter()
+            .filter(|s| s.chars().count() >= 4)
+            .collect();
+        if secrets.is_empty() {
+            return;
+        }
+        for d in &mut self.items {
+            for s in &secrets {
+                if d.message.contains(s.as_str()) {
+                    d.message = d.message.replace(s.as_str(), "(sensitive)");
+                }
+                if let Some(h) = d.hint.as_mut().filter(|h| h.contains(s.as_str())) {
+                    *h = h.replace(s.as_str(), "(sensitive)");
+                }
+            }
+        }
     }
 
     pub fn has_errors(&self) -> bool {

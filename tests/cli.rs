@@ -143,7 +143,7 @@ fn interpolated_values_never_appear_in_errors() {
     .unwrap();
     std::fs::write(
         dir.join("wsdeploy.yml"),
-        "app: leak\ndefaults:\n  function:\n    memorySize: ${env:LEAK_MEM}\n    runtime: ${env:LEAK_RT}\nroutes:\n  $default: src/h.handler\n",
+        "app: leak\ndefaults:\n  function:\n    memorySize: ${env:LEAK_MEM}\n    runtime: ${env:LEAK_RT}\n    code: ${env:LEAK_CODE}\n    permissions:\n      - \"${env:LEAK_PERM} *\"\ndomain: ${env:LEAK_DOMAIN}\nroutes:\n  $default: src/h.handler\n",
     )
     .unwrap();
     let cfg = dir.join("wsdeploy.yml");
@@ -152,7 +152,13 @@ fn interpolated_values_never_appear_in_errors() {
     for format in ["text", "json"] {
         let out = wsdeploy(
             &["validate", "-c", cfg.to_str().unwrap(), "--output", format],
-            &[("LEAK_MEM", secret_mem), ("LEAK_RT", secret_rt)],
+            &[
+                ("LEAK_MEM", secret_mem),
+                ("LEAK_RT", secret_rt),
+                ("LEAK_CODE", "hunter2-code-dir"),
+                ("LEAK_PERM", "hunter2perm"),
+                ("LEAK_DOMAIN", "hunter2-.example.com"),
+            ],
         );
         assert_eq!(out.status.code(), Some(1));
         let all = text(&out.stdout) + &text(&out.stderr);

@@ -10,8 +10,8 @@
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-/// Always excluded, whatever the config says.
-pub const ALWAYS_EXCLUDED: &[&str] = &[".git/", ".wsdeploy/"];
+/// Always excluded, whatever the config says, at any depth.
+pub const ALWAYS_EXCLUDED: &[&str] = &["**/.git/", "**/.wsdeploy/"];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -100,6 +100,8 @@ mod tests {
         assert!(all.accepts("index.js"));
         assert!(!all.accepts(".git/config"));
         assert!(!all.accepts(".wsdeploy/cache.zip"));
+        assert!(!all.accepts("vendor/lib/.git/HEAD"));
+        assert!(all.excluded(".git/"));
         assert!(!all.accepts("node_modules/x/index.js"));
     }
 

@@ -87,7 +87,12 @@ pub fn interpolate_str(
         };
         let expr = after[..end].trim();
         match resolve(expr, vars, env) {
-            Ok(v) => out.push_str(&v),
+            Ok((v, from_env)) => {
+                if from_env {
+                    diags.secrets.push(v.clone());
+                }
+                out.push_str(&v);
+            }
             Err(d) => {
                 diags.push(Diagnostic {
                     pos: Some(pos),
@@ -103,7 +108,8 @@ pub fn interpolate_str(
     ok.then_some(out)
 }
 
-fn resolve(expr: &str, vars: &Vars, env: EnvLookup) -> Result<String, Diagnostic> {
+/// The value of one `${...}` and whether it came from the environment.
+fn resolve(expr: &str, vars: &Vars, env: EnvLookup) -> Result<(String, bool), Diagnostic> {
     let err = |m: String| Diagnostic::error(None, "", m);
     if let Some(spec) = expr.strip_prefix("env:") {
         let (name, default) = match spec.split_once(',') {
@@ -115,8 +121,8 @@ fn resolve(expr: &str, vars: &Vars, env: EnvLookup) -> Result<String, Diagnostic
                 .with_hint("names are letters, digits and `_`, not starting with a digit"));
         }
         return match (env(name), default) {
-            (Some(v), _) => Ok(v),
-            (None, Some(d)) => Ok(d.to_owned()),
+            (Some(v), _) => Ok((v, true)),
+            (None, Some(d)) => Ok((d.to_owned(), false)),
             (None, None) => Err(err(format!("environment variable `{name}` is not set"))
                 .with_hint(format!(
                     "set it, or give a default: `${{env:{name}, <default>}}`"
@@ -136,7 +142,7 @@ fn resolve(expr: &str, vars: &Vars, env: EnvLookup) -> Result<String, Diagnostic
         }
     };
     match value {
-        Some(v) => Ok(v.clone()),
+        Some(v) => Ok((v.clone(), false)),
         None if expr == "region" => {
             Err(err("`${region}` is used but no region is known".to_owned())
                 .with_hint("set `region:` in the file, pass `--region`, or set AWS_REGION"))

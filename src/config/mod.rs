@@ -61,6 +61,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     let config = source
         .as_deref()
         .and_then(|text| load_text(path, text, opts, &mut diags));
+    diags.redact();
     diags.sort();
     Loaded {
         file: path.to_path_buf(),
@@ -124,6 +125,9 @@ pub fn load_text(
             }
         }
     }
+    // app, stage and region name every resource and are printed anyway;
+    // only values read further down count as secrets.
+    diags.secrets.clear();
     vars.stage = opts
         .stage
         .map(str::to_owned)

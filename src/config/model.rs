@@ -88,7 +88,11 @@ pub struct AccessLog {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum LogDestination {
     /// A log group wsdeploy creates and owns.
     Managed {
@@ -156,7 +160,11 @@ pub struct Route {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase", tag = "type")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "type"
+)]
 pub enum Authorizer {
     /// A Lambda REQUEST authorizer on `$connect`.
     Lambda {

@@ -23,10 +23,10 @@ use super::read::{Keyed, Reader, S, index};
 #[schemars(rename_all = "camelCase", deny_unknown_fields, title = "wsdeploy.yml")]
 pub struct RawConfig {
     /// Application name: lowercase letters, digits and `-`, starting with a letter, at most 30 characters. Part of every resource name.
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{0,29}$"))]
+    #[schemars(regex(pattern = r"^([a-z][a-z0-9-]{0,29}|.*\$\{.*)$"))]
     pub app: S<String>,
     /// Stage name (default `dev`; `--stage` overrides it). Letters, digits, `-` and `_`, at most 32 characters.
-    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,32}$"))]
+    #[schemars(regex(pattern = r"^([A-Za-z0-9_-]{1,32}|.*\$\{.*)$"))]
     pub stage: Option<S<String>>,
     /// AWS region. `--region` overrides it; without either, the AWS configuration chain decides.
     pub region: Option<S<String>>,
@@ -285,6 +285,9 @@ pub struct RawStatement {
     pub actions: Vec<S<String>>,
     /// Resource ARNs or `*`.
     pub resources: Vec<S<String>>,
+    /// Where the statement starts.
+    #[schemars(skip)]
+    pub pos: Pos,
 }
 
 impl RawStatement {
@@ -644,6 +647,7 @@ fn read_permissions(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<RawPe
                     out.push(RawPermission::Statement(RawStatement {
                         actions,
                         resources,
+                        pos: item.pos,
                     }));
                 }
             }

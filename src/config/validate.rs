@@ -919,6 +919,11 @@ impl Validator<'_, '_, '_> {
         let lower = name.value.to_ascii_lowercase();
         let mut ok = true;
         if let Err(why) = check_domain_name(&lower, true) {
+            let why = if name.interpolated {
+                "see the rules below".to_owned()
+            } else {
+                why
+            };
             self.err_hint(
                 name.pos,
                 name_path,
@@ -1079,9 +1084,12 @@ impl Validator<'_, '_, '_> {
                 )
             };
             let msg = if full.exists() {
-                format!("`{}` is neither a directory nor a .zip file", code.value)
+                format!(
+                    "{} is neither a directory nor a .zip file",
+                    super::read::shown_s(code)
+                )
             } else {
-                format!("`{}` does not exist", code.value)
+                format!("{} does not exist", super::read::shown_s(code))
             };
             self.err_hint(code.pos, &p, msg, hint);
         }
@@ -1166,8 +1174,8 @@ impl Validator<'_, '_, '_> {
         match perm {
             RawPermission::Short(s) => match s.value.split_whitespace().collect::<Vec<_>>()[..] {
                 [action, resource] => {
-                    self.check_action(action, s.pos, path);
-                    self.check_resource(resource, s.pos, path);
+                    self.check_action(action, s.pos, s.interpolated, path);
+                    self.check_resource(resource, s.pos, s.interpolated, path);
                 }
                 _ => self.err_hint(
                     s.pos,
@@ -1178,42 +1186,58 @@ impl Validator<'_, '_, '_> {
             },
             RawPermission::Statement(st) => {
                 if st.actions.is_empty() {
-                    self.err(Pos::START, &child(path, "actions"), "`actions` is empty");
+                    self.err(st.pos, &child(path, "actions"), "`actions` is empty");
                 }
                 if st.resources.is_empty() {
-                    self.err(
-                        Pos::START,
-                        &child(path, "resources"),
-                        "`resources` is empty",
-                    );
+                    self.err(st.pos, &child(path, "resources"), "`resources` is empty");
                 }
                 for (i, a) in st.actions.iter().enumerate() {
-                    self.check_action(&a.value, a.pos, &index(&child(path, "actions"), i));
+                    self.check_action(
+                        &a.value,
+                        a.pos,
+                        a.interpolated,
+                        &index(&child(path, "actions"), i),
+                    );
                 }
                 for (i, r) in st.resources.iter().enumerate() {
-                    self.check_resource(&r.value, r.pos, &index(&child(path, "resources"), i));
+                    self.check_resource(
+                        &r.value,
+                        r.pos,
+                        r.interpolated,
+                        &index(&child(path, "resources"), i),
+                    );
                 }
             }
         }
     }
 
-    fn check_action(&mut self, action: &str, pos: Pos, path: &str) {
+    fn check_action(&mut self, action: &str, pos: Pos, hide: bool, path: &str) {
         if !is_action(action) {
+            let what = if hide {
+                "the interpolated value".to_owned()
+            } else {
+                format!("`{action}`")
+            };
             self.err_hint(
                 pos,
                 path,
-                format!("`{action}` is not an IAM action"),
+                format!("{what} is not an IAM action"),
                 "an action is `service:Action`, for example `dynamodb:PutItem` or `s3:Get*`",
             );
         }
     }
 
-    fn check_resource(&mut self, resource: &str, pos: Pos, path: &str) {
+    fn check_resource(&mut self, resource: &str, pos: Pos, hide: bool, path: &str) {
         if !is_resource(resource) {
+            let what = if hide {
+                "the interpolated value".to_owned()
+            } else {
+                format!("`{resource}`")
+            };
             self.err_hint(
                 pos,
                 path,
-                format!("`{resource}` is not a resource ARN or `*`"),
+                format!("{what} is not a resource ARN or `*`"),
                 "for example `arn:aws:dynamodb:us-east-1:123456789012:table/connections`",
             );
         }
@@ -1335,22 +1359,39 @@ impl Validator<'_, '_, '_> {
         {
             ok &= self.check_handler(h, &origin.handler_path, dir, *kind, fam, filter, code_str);
         }
-        if let (Some((dir, CodeKind::Directory)), Some(Family::Provided)) = (&code, family)
-            && !dir.join("bootstrap").is_file()
-        {
+        if let (Some((dir, CodeKind::Directory)), Some(Family::Provided)) = (&code, family) {
             let (pos, path) = match code_setting {
-                Some(c) => (c.pos, "code".to_owned()),
+                Some(c) if f.code.is_some() => (
+                    c.pos,
+                    child(
+                        origin
+                            .handler_path
+                            .strip_suffix(".handler")
+                            .unwrap_or(&origin.path),
+                        "code",
+                    ),
+                ),
+                Some(c) => (c.pos, "defaults.function.code".to_owned()),
                 None => (origin.pos, origin.path.clone()),
             };
-            self.err_hint(
-                pos,
-                &path,
-                format!(
-                    "runtime `{runtime}` needs an executable `bootstrap` at the top of `{code_str}`"
-                ),
-                "an OS-only runtime starts the `bootstrap` file your build produces",
-            );
-            ok = false;
+            let bootstrap = dir.join("bootstrap");
+            if !bootstrap.is_file() {
+                self.err_hint(
+                    pos,
+                    &path,
+                    format!("runtime `{runtime}` needs an executable `bootstrap` at the top of `{code_str}`"),
+                    "an OS-only runtime starts the `bootstrap` file your build produces",
+                );
+                ok = false;
+            } else if !is_executable(&bootstrap) {
+                self.err_hint(
+                    pos,
+                    &path,
+                    format!("`bootstrap` in `{code_str}` is not executable"),
+                    "run `chmod +x bootstrap`: Lambda starts it as a program",
+                );
+                ok = false;
+            }
         }
 
         // environment: merged key by key, the function's value wins.
@@ -1475,7 +1516,9 @@ impl Validator<'_, '_, '_> {
             None => ("", h.value.as_str()),
         };
         let shape_ok = match family {
-            Family::Java => !h.value.is_empty(),
+            // These runtimes give the handler string to the program or the
+            // class loader: any name will do.
+            Family::Java | Family::DotNet | Family::Provided => !h.value.is_empty(),
             _ => base
                 .split_once('.')
                 .is_some_and(|(m, e)| !m.is_empty() && !e.is_empty()),
@@ -1603,6 +1646,17 @@ fn is_resource(resource: &str) -> bool {
 enum FnRef<'a> {
     String(&'a S<String>),
     Inline(&'a RawFunction),
+}
+
+#[cfg(unix)]
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &Path) -> bool {
+    true
 }
 
 fn absolute(p: &Path) -> PathBuf {
