@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::aws::{ConnectOptions, RetryBudget};
+use crate::commands;
 use crate::config::model::{Authorizer, Config, LogDestination};
 use crate::config::{self, LoadOptions, Loaded};
 use crate::output::{Format, Printer};
@@ -38,6 +40,12 @@ pub struct Cli {
     /// AWS region (overrides `region:` in the file).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// AWS profile (default: the standard AWS configuration chain).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send AWS requests to this endpoint (a local emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
@@ -49,6 +57,22 @@ pub struct Cli {
 pub enum Command {
     /// Parse, interpolate and validate the config offline; print every problem at once.
     Validate,
+    /// Show what deploy would change in AWS.
+    Diff {
+        /// Exit with 2 when there are changes, 0 when there are none.
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Make AWS match the config, then print the outputs.
+    Deploy,
+    /// Delete every resource wsdeploy owns for this app and stage.
+    Remove {
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Print the outputs of the deployed stage.
+    Info,
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
 }
@@ -69,7 +93,61 @@ pub fn run() -> u8 {
             printer.data(&crate::schema::schema_text());
             EXIT_OK
         }
+        Command::Diff { .. } | Command::Deploy | Command::Remove { .. } | Command::Info => {
+            aws_command(&cli, &printer)
+        }
     }
+}
+
+/// Loads the config (printing its problems) and runs an AWS command.
+fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
+    let loaded = load(cli);
+    let diags = &loaded.diagnostics.items;
+    if !diags.is_empty() && (loaded.config.is_none() || printer.format == Format::Text) {
+        printer.message(&render::diagnostics(
+            &loaded.file,
+            loaded.source.as_deref(),
+            diags,
+            printer.stderr_style,
+        ));
+    }
+    let Some(config) = loaded.config else {
+        if printer.format == Format::Json {
+            printer.json(&serde_json::json!({
+                "error": {"code": "InvalidConfig", "message": "the config is not valid"},
+                "diagnostics": render::json_diagnostics(&loaded.file, diags),
+            }));
+        }
+        return EXIT_ERROR;
+    };
+    let opts = commands::Options {
+        connect: ConnectOptions {
+            profile: cli.profile.clone(),
+            region: cli.region.clone(),
+            endpoint_url: cli.endpoint_url.clone(),
+        },
+        budget: RetryBudget::default(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            printer.message(&format!("error: cannot start the async runtime: {e}\n"));
+            return EXIT_ERROR;
+        }
+    };
+    runtime.block_on(async {
+        match &cli.command {
+            Command::Diff { exit_code } => {
+                commands::diff(&config, &opts, printer, *exit_code).await
+            }
+            Command::Deploy => commands::deploy(&config, &opts, printer).await,
+            Command::Remove { yes } => commands::remove(&config, &opts, printer, *yes).await,
+            _ => commands::info(&config, &opts, printer).await,
+        }
+    })
 }
 
 /// Loads the config with the process environment.

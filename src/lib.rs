@@ -5,7 +5,9 @@
 //! model; `render` turns diagnostics into text or JSON; `schema` generates
 //! the JSON Schema from the config types; `cli` wires commands to them.
 
+pub mod aws;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod desired;
 pub mod diagnostic;

@@ -186,12 +186,16 @@ fn remove_deletes_in_the_safe_order() {
     let pos = |pred: &dyn Fn(&Resource) -> bool| {
         p.actions.iter().position(|a| pred(&a.resource)).unwrap()
     };
-    let route = pos(&|r| matches!(r, Resource::Route(_)));
-    let authorizer = pos(&|r| matches!(r, Resource::Authorizer(_)));
+    // Deleting the API takes its routes, integrations, authorizers and stage.
+    assert!(!p.actions.iter().any(|a| matches!(
+        a.resource,
+        Resource::Route(_) | Resource::Integration(_) | Resource::Stage(_)
+    )));
     let api = pos(&|r| matches!(r, Resource::Api(_)));
     let function = pos(&|r| matches!(r, Resource::Function(_)));
+    let policy = pos(&|r| matches!(r, Resource::RolePolicy(..)));
     let role = pos(&|r| matches!(r, Resource::Role(_)));
-    assert!(route < authorizer && authorizer < api && api < function && function < role);
+    assert!(api < function && function < policy && policy < role);
     snap("chat_remove", &p);
 }
 

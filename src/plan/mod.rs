@@ -7,9 +7,11 @@
 //! variables) are marked sensitive and never rendered.
 //!
 //! Phases, in order of execution:
-//! roles → functions → API → invoke permissions → integrations →
+//! API → roles → functions → invoke permissions → integrations →
 //! authorizers → routes → route responses → stage → deletions inside the
-//! API → one deployment → deletion of permissions, functions and roles.
+//! API → one deployment → deletion of the API, permissions, functions and
+//! roles. Deleting the API takes its routes, integrations, authorizers and
+//! stage with it, so those are not deleted one by one.
 
 pub mod render;
 
@@ -172,7 +174,9 @@ pub fn phase(a: &Action) -> u8 {
         (R::Function(_), _) => 20,
         (R::FunctionCode(_), _) => 21,
         (R::Api(_), Op::Delete) => 92,
-        (R::Api(_), _) => 30,
+        // First: everything else needs the API's id (the functions'
+        // management endpoint, the role policies, the invoke permissions).
+        (R::Api(_), _) => 5,
         (R::Permission(..), Op::Delete) => 93,
         (R::Permission(..), _) => 35,
         (R::Integration(_), Op::Delete) => 73,
@@ -735,24 +739,23 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
 }
 
 fn plan_api_deletion(have: &Api, out: &mut Vec<Action>) {
-    for (key, r) in &have.routes {
-        if r.returns_response {
-            out.push(action(
-                Op::Delete,
-                Resource::RouteResponse(key.clone()),
-                vec![],
-            ));
-        }
-        out.push(action(Op::Delete, Resource::Route(key.clone()), vec![]));
-    }
-    for f in &have.integrations {
-        out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
-    }
-    for n in have.authorizers.keys() {
-        out.push(action(Op::Delete, Resource::Authorizer(n.clone()), vec![]));
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    let mut parts = vec![
+        n(have.routes.len(), "route", "routes"),
+        n(have.integrations.len(), "integration", "integrations"),
+    ];
+    if !have.authorizers.is_empty() {
+        parts.push(n(have.authorizers.len(), "authorizer", "authorizers"));
     }
     if let Some(s) = &have.stage {
-        out.push(action(Op::Delete, Resource::Stage(s.name.clone()), vec![]));
+        parts.push(format!("stage {}", s.name));
     }
-    out.push(action(Op::Delete, Resource::Api(have.name.clone()), vec![]));
+    out.push(Action {
+        op: Op::Delete,
+        resource: Resource::Api(have.name.clone()),
+        changes: vec![],
+        reason: Some(format!("with its {}", parts.join(", "))),
+    });
 }

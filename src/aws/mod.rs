@@ -1,0 +1,412 @@
+//! The AWS adapter: clients, errors and retries. SDK types stop here and in
+//! the submodules; the rest of wsdeploy sees `state::State`, `AwsError` and
+//! plain values.
+//!
+//! - `observe`: reads the live state of one app and stage.
+//! - `apply`: carries out a plan.
+
+// AwsError carries the operation, resource, AWS code, message and hint so
+// that every failure can be reported in full; it is returned rarely, so
+// its size does not matter and boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+pub mod apply;
+pub mod observe;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_lambda::error::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// The clients and the facts about the account that every step needs.
+#[derive(Clone)]
+pub struct Aws {
+    pub apigw: aws_sdk_apigatewayv2::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub region: String,
+    pub account_id: String,
+    pub partition: String,
+}
+
+/// How to reach AWS: the standard chain, overridden by flags.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    /// From `--region`, else the config file.
+    pub region: Option<String>,
+    /// `--endpoint-url`; `AWS_ENDPOINT_URL` is read by the SDK itself.
+    pub endpoint_url: Option<String>,
+}
+
+impl Aws {
+    pub async fn connect(opts: &ConnectOptions) -> Result<Aws, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &opts.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &opts.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let sdk = loader.load().await;
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            return Err(AwsError::local(
+                "choosing a region",
+                "no AWS region is configured",
+                "set `region:` in wsdeploy.yml, pass `--region`, or set AWS_REGION",
+            ));
+        };
+        let sts = aws_sdk_sts::Client::new(&sdk);
+        let who =
+            sts.get_caller_identity().send().await.map_err(|e| {
+                AwsError::from_sdk("GetCallerIdentity", "the current credentials", e)
+            })?;
+        let account_id = who.account().unwrap_or_default().to_owned();
+        let partition = who
+            .arn()
+            .and_then(|a| a.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_owned();
+        if account_id.is_empty() {
+            return Err(AwsError::local(
+                "GetCallerIdentity",
+                "AWS did not say which account the credentials belong to",
+                "check the credentials",
+            ));
+        }
+        Ok(Aws {
+            apigw: aws_sdk_apigatewayv2::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            region,
+            account_id,
+            partition,
+        })
+    }
+
+    pub fn function_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
+    pub fn role_arn(&self, path: &str, name: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:role{path}{name}",
+            self.partition, self.account_id
+        )
+    }
+
+    pub fn api_arn(&self, api_id: &str) -> String {
+        format!(
+            "arn:{}:apigateway:{}::/apis/{api_id}",
+            self.partition, self.region
+        )
+    }
+
+    pub fn stage_arn(&self, api_id: &str, stage: &str) -> String {
+        format!("{}/stages/{stage}", self.api_arn(api_id))
+    }
+
+    /// The integration URI API Gateway uses to invoke a function.
+    pub fn invocation_uri(&self, function: &str) -> String {
+        format!(
+            "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+            self.partition,
+            self.region,
+            self.function_arn(function)
+        )
+    }
+}
+
+/// What kind of failure, for retry decisions and hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    /// Over a quota: retry later.
+    Throttled,
+    /// Concurrent modification or an update in progress: retry later.
+    Conflict,
+    /// A role too new for Lambda to assume: retry later.
+    RolePropagation,
+    AccessDenied,
+    Credentials,
+    /// The request never got an answer (network, timeout).
+    Transport,
+    Other,
+}
+
+/// A failed AWS call: which operation on which resource, AWS's code and
+/// message, and a hint when one is known.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} on `{resource}` failed: {code}: {message}")]
+pub struct AwsError {
+    pub operation: String,
+    pub resource: String,
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+    pub kind: ErrorKind,
+}
+
+impl AwsError {
+    /// An error found before or without calling AWS.
+    pub fn local(operation: &str, message: &str, hint: &str) -> AwsError {
+        AwsError {
+            operation: operation.to_owned(),
+            resource: String::new(),
+            code: "wsdeploy".to_owned(),
+            message: message.to_owned(),
+            hint: Some(hint.to_owned()),
+            kind: ErrorKind::Other,
+        }
+    }
+
+    pub fn from_sdk<E, R>(operation: &str, resource: &str, err: SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let (code, message) = match &err {
+            SdkError::ServiceError(_) => (
+                err.code().unwrap_or("Unknown").to_owned(),
+                err.message().unwrap_or("").to_owned(),
+            ),
+            SdkError::TimeoutError(_) => {
+                ("Timeout".to_owned(), DisplayErrorContext(&err).to_string())
+            }
+            SdkError::DispatchFailure(_) => {
+                ("Dispatch".to_owned(), DisplayErrorContext(&err).to_string())
+            }
+            _ => ("Request".to_owned(), DisplayErrorContext(&err).to_string()),
+        };
+        let kind = classify(&code, &message);
+        let hint = hint_for(kind, operation, &code);
+        AwsError {
+            operation: operation.to_owned(),
+            resource: resource.to_owned(),
+            code,
+            message,
+            hint,
+            kind,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+/// Classifies by AWS's error code (structured data on every response).
+/// Only role propagation must be told by message text: Lambda reports it
+/// as a plain `InvalidParameterValueException`.
+fn classify(code: &str, message: &str) -> ErrorKind {
+    match code {
+        "NotFoundException"
+        | "ResourceNotFoundException"
+        | "NoSuchEntity"
+        | "NoSuchEntityException" => ErrorKind::NotFound,
+        "TooManyRequestsException"
+        | "ThrottlingException"
+        | "Throttling"
+        | "ThrottledException"
+        | "PriorRequestNotComplete"
+        | "RequestLimitExceeded"
+        | "LimitExceededException" => ErrorKind::Throttled,
+        "ConflictException"
+        | "ResourceConflictException"
+        | "ResourceInUseException"
+        | "ConcurrentModification"
+        | "ConcurrentModificationException" => ErrorKind::Conflict,
+        "InvalidParameterValueException"
+            if message.contains("cannot be assumed by Lambda")
+                || message.contains("does not have permissions") =>
+        {
+            ErrorKind::RolePropagation
+        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => ErrorKind::AccessDenied,
+        "Timeout" => ErrorKind::Transport,
+        "Dispatch" if message.contains("credentials") => ErrorKind::Credentials,
+        "Dispatch" => ErrorKind::Transport,
+        _ => ErrorKind::Other,
+    }
+}
+
+fn hint_for(kind: ErrorKind, operation: &str, code: &str) -> Option<String> {
+    let service = match operation {
+        "GetCallerIdentity" => "sts",
+        op if op.contains("Role") || op.contains("Policy") && !op.contains("GetPolicy") => "iam",
+        op if op.contains("Function")
+            || op.contains("Permission")
+            || op == "GetPolicy"
+            || op == "ListTags" =>
+        {
+            "lambda"
+        }
+        _ => "apigateway",
+    };
+    match kind {
+        ErrorKind::AccessDenied if matches!(code, "InvalidClientTokenId" | "UnrecognizedClientException" | "ExpiredToken" | "ExpiredTokenException") => {
+            Some("the credentials are invalid or expired: refresh them (for example `aws sso login`)".to_owned())
+        }
+        ErrorKind::AccessDenied => Some(format!(
+            "the credentials may not call `{service}:{operation}`: allow it in the deploying identity's IAM policy"
+        )),
+        ErrorKind::Credentials => Some("no AWS credentials found: set AWS_PROFILE or pass `--profile`, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`".to_owned()),
+        ErrorKind::Transport => Some("AWS did not answer: check the network, the region and `--endpoint-url`".to_owned()),
+        ErrorKind::Throttled => Some("AWS is throttling this account; wait a little and run again".to_owned()),
+        _ => None,
+    }
+}
+
+/// How long to keep retrying one call, by what went wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryBudget {
+    /// Throttling and conflicts.
+    pub transient: Duration,
+    /// A new role not yet assumable by Lambda (Chalice waits 150 s,
+    /// Terraform 2 minutes; usually it takes seconds).
+    pub role_propagation: Duration,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget {
+            transient: Duration::from_secs(90),
+            role_propagation: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Runs `call` until it succeeds, fails with an error not worth retrying,
+/// or the budget for its kind of error is spent. Backoff doubles from
+/// 100 ms to 5 s with jitter.
+pub async fn retry<T, F, Fut>(budget: RetryBudget, mut call: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                let limit = match e.kind {
+                    ErrorKind::Throttled | ErrorKind::Conflict => budget.transient,
+                    ErrorKind::RolePropagation => budget.role_propagation,
+                    _ => return Err(e),
+                };
+                if start.elapsed() + delay > limit {
+                    let mut e = e;
+                    e.hint = Some(format!(
+                        "gave up after {attempt} attempts in {:.0} s (the retry budget for this error is {} s); run again to continue",
+                        start.elapsed().as_secs_f64(),
+                        limit.as_secs()
+                    ));
+                    return Err(e);
+                }
+                tokio::time::sleep(jitter(delay)).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Up to 25% off, from the clock's low bits: enough to spread retries of
+/// concurrent calls without a random-number crate.
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos());
+    let cut = d.as_millis() as u64 * u64::from(nanos % 250) / 1000;
+    d.saturating_sub(Duration::from_millis(cut))
+}
+
+/// IAM returns policy documents URL-encoded; some emulators do not.
+pub fn decode_policy(doc: &str) -> serde_json::Value {
+    let text = if doc.trim_start().starts_with('{') {
+        doc.to_owned()
+    } else {
+        percent_decode(doc)
+    };
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_url_encoded_policies() {
+        let v = decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(v["Version"], "2012-10-17");
+        let v = decode_policy("{\"a\":1}");
+        assert_eq!(v["a"], 1);
+    }
+
+    #[test]
+    fn classifies_by_code() {
+        assert_eq!(classify("NoSuchEntity", ""), ErrorKind::NotFound);
+        assert_eq!(
+            classify("TooManyRequestsException", ""),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify(
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda."
+            ),
+            ErrorKind::RolePropagation
+        );
+        assert_eq!(
+            classify("InvalidParameterValueException", "bad runtime"),
+            ErrorKind::Other
+        );
+    }
+}

@@ -1,0 +1,759 @@
+//! The reconciler against the emulator: deploy, diff, drift repair, remove,
+//! ownership, and the realistic fault profile. Each test deploys a copy of
+//! a fixture under a unique app name, so tests run in parallel; tests that
+//! count calls get an emulator of their own.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_sdk_apigatewayv2 as gw;
+use aws_sdk_iam as iam;
+use aws_sdk_lambda as lambda;
+use support::emulator::{ACCOUNT_ID, REGION};
+use support::{Emulator, EmulatorOptions, unique_name};
+
+struct App {
+    name: String,
+    config: PathBuf,
+    dir: PathBuf,
+}
+
+/// Copies `fixtures/<fixture>` to a scratch directory and gives it a
+/// unique app name.
+fn app_copy(fixture: &str, file: &str) -> App {
+    let name = unique_name(&fixture.chars().take(6).collect::<String>());
+    let dir = std::env::temp_dir().join(format!("wsdeploy-reconcile-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(fixture),
+        &dir,
+    );
+    let config = dir.join(file);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("app:") {
+                format!("app: {name}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text + "\n").unwrap();
+    App { name, config, dir }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs wsdeploy against the emulator with dummy credentials and no
+/// access to the developer's AWS configuration.
+fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+        .args(args)
+        .arg("-c")
+        .arg(&app.config)
+        .arg("--endpoint-url")
+        .arg(em.endpoint_url())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("wsdeploy runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> Output {
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    o
+}
+
+fn mutating(em: &Emulator) -> Vec<String> {
+    em.calls()
+        .into_iter()
+        .filter(|c| c.mutating)
+        .map(|c| c.operation)
+        .collect()
+}
+
+struct Clients {
+    gw: gw::Client,
+    lambda: lambda::Client,
+    iam: iam::Client,
+}
+
+fn clients(em: &Emulator) -> Clients {
+    let c = em.sdk_config();
+    Clients {
+        gw: gw::Client::new(&c),
+        lambda: lambda::Client::new(&c),
+        iam: iam::Client::new(&c),
+    }
+}
+
+/// The id of the API tagged for this app and stage, if any.
+async fn owned_api(c: &Clients, app: &str, stage: &str) -> Option<String> {
+    let mut token = None;
+    loop {
+        let out = c.gw.get_apis().set_next_token(token).send().await.unwrap();
+        for api in out.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if tags.get("wsdeploy:app").map(String::as_str) == Some(app)
+                && tags.get("wsdeploy:stage").map(String::as_str) == Some(stage)
+            {
+                return api.api_id().map(str::to_owned);
+            }
+        }
+        token = Some(out.next_token()?.to_owned());
+    }
+}
+
+async fn routes(c: &Clients, api: &str) -> Vec<gw::types::Route> {
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let out =
+            c.gw.get_routes()
+                .api_id(api)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+        all.extend(out.items().iter().cloned());
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return all;
+        }
+    }
+}
+
+fn policy_json(doc: &str) -> serde_json::Value {
+    let decoded = if doc.starts_with('{') {
+        doc.to_owned()
+    } else {
+        urlencoding_decode(doc)
+    };
+    serde_json::from_str(&decoded).unwrap()
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Checks the live state of a deployed chat app against the contract.
+async fn assert_chat_matches_contract(c: &Clients, app: &str) {
+    let api = owned_api(c, app, "dev")
+        .await
+        .expect("the API is tagged for the app and stage");
+    let fname = |f: &str| format!("{app}-dev-{f}");
+
+    let routes = routes(c, &api).await;
+    let mut keys: Vec<&str> = routes.iter().filter_map(|r| r.route_key()).collect();
+    keys.sort();
+    assert_eq!(keys, ["$connect", "$default", "$disconnect", "sendMessage"]);
+    let connect = routes
+        .iter()
+        .find(|r| r.route_key() == Some("$connect"))
+        .unwrap();
+    assert_eq!(
+        connect.authorization_type().map(|a| a.as_str()),
+        Some("CUSTOM")
+    );
+    assert!(
+        routes
+            .iter()
+            .all(|r| r.target().is_some_and(|t| t.starts_with("integrations/")))
+    );
+    assert!(
+        routes
+            .iter()
+            .filter(|r| r.route_key() != Some("$connect"))
+            .all(|r| r.authorization_type().is_none_or(|a| a.as_str() == "NONE"))
+    );
+
+    let auths = c.gw.get_authorizers().api_id(&api).send().await.unwrap();
+    let a = &auths.items()[0];
+    assert_eq!(Some(a.authorizer_id().unwrap()), connect.authorizer_id());
+    assert_eq!(a.identity_source(), ["route.request.querystring.token"]);
+    assert!(
+        a.authorizer_uri()
+            .unwrap()
+            .contains(&format!("function:{}/invocations", fname("authorizer")))
+    );
+
+    let mut uris = Vec::new();
+    let mut token = None;
+    loop {
+        let out =
+            c.gw.get_integrations()
+                .api_id(&api)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+        uris.extend(
+            out.items()
+                .iter()
+                .filter_map(|i| i.integration_uri().map(str::to_owned)),
+        );
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    uris.sort();
+    assert_eq!(
+        uris.len(),
+        4,
+        "one integration per route function: {uris:?}"
+    );
+
+    // Invoke permissions scoped to this API (and its authorizers).
+    let source = format!("arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api}/*");
+    let p = c
+        .lambda
+        .get_policy()
+        .function_name(fname("connect"))
+        .send()
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(p.policy().unwrap()).unwrap();
+    let st = &doc["Statement"][0];
+    assert_eq!(st["Sid"], "wsdeploy-invoke");
+    assert_eq!(st["Condition"]["ArnLike"]["AWS:SourceArn"], source.as_str());
+    assert_eq!(
+        st["Condition"]["StringEquals"]["AWS:SourceAccount"],
+        ACCOUNT_ID
+    );
+    let p = c
+        .lambda
+        .get_policy()
+        .function_name(fname("authorizer"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        p.policy()
+            .unwrap()
+            .contains(&format!("{api}/authorizers/*"))
+    );
+
+    // The role: trusted by Lambda only; ManageConnections on this stage only.
+    let role = c
+        .iam
+        .get_role()
+        .role_name(fname("sendMessage"))
+        .send()
+        .await
+        .unwrap();
+    let role = role.role().unwrap();
+    assert_eq!(role.path(), format!("/wsdeploy/{app}/dev/"));
+    let trust = policy_json(role.assume_role_policy_document().unwrap());
+    assert_eq!(trust["Statement"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+    let inline = c
+        .iam
+        .get_role_policy()
+        .role_name(fname("sendMessage"))
+        .policy_name("wsdeploy")
+        .send()
+        .await
+        .unwrap();
+    let inline = policy_json(inline.policy_document());
+    let text = inline.to_string();
+    assert!(
+        text.contains(&format!(
+            "arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api}/dev/*/@connections/*"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"*\""),
+        "no statement may grant `*`: {text}"
+    );
+
+    // Environment: the injected variables and the configured ones.
+    let f = c
+        .lambda
+        .get_function()
+        .function_name(fname("sendMessage"))
+        .send()
+        .await
+        .unwrap();
+    let conf = f.configuration().unwrap();
+    let env = conf.environment().unwrap().variables().unwrap();
+    assert_eq!(
+        env["WSDEPLOY_MANAGEMENT_ENDPOINT"],
+        format!("https://{api}.execute-api.{REGION}.amazonaws.com/dev")
+    );
+    assert_eq!(env["WSDEPLOY_APP"], app);
+    assert_eq!(env["WSDEPLOY_STAGE"], "dev");
+    assert!(env.contains_key("CONNECTIONS_TABLE"));
+    assert_eq!(
+        conf.role().unwrap(),
+        format!(
+            "arn:aws:iam::{ACCOUNT_ID}:role/wsdeploy/{app}/dev/{}",
+            fname("sendMessage")
+        )
+    );
+
+    // Tags on everything taggable.
+    let tags = f.tags().unwrap();
+    assert_eq!(tags["wsdeploy:app"], app);
+    assert_eq!(tags["wsdeploy:stage"], "dev");
+    let mut role_tags = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = c
+            .iam
+            .list_role_tags()
+            .role_name(fname("sendMessage"))
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        role_tags.extend(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned())),
+        );
+        marker = out
+            .marker()
+            .map(str::to_owned)
+            .filter(|_| out.is_truncated());
+        if marker.is_none() {
+            break;
+        }
+    }
+    assert!(
+        role_tags
+            .iter()
+            .any(|(k, v)| k == "wsdeploy:app" && v == app),
+        "{role_tags:?}"
+    );
+
+    // The stage runs a deployment made from this definition.
+    let stages = c.gw.get_stages().api_id(&api).send().await.unwrap();
+    let stage = stages
+        .items()
+        .iter()
+        .find(|s| s.stage_name() == Some("dev"))
+        .expect("stage dev");
+    assert_eq!(stage.tags().unwrap()["wsdeploy:app"], app);
+    let dep =
+        c.gw.get_deployment()
+            .api_id(&api)
+            .deployment_id(stage.deployment_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+    assert!(
+        dep.description()
+            .unwrap()
+            .starts_with("wsdeploy definition ")
+    );
+}
+
+/// Nothing tagged for the app is left.
+async fn assert_nothing_left(c: &Clients, app: &str) {
+    assert_eq!(owned_api(c, app, "dev").await, None);
+    let roles = c
+        .iam
+        .list_roles()
+        .path_prefix(format!("/wsdeploy/{app}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        roles.roles().is_empty(),
+        "roles left: {:?}",
+        roles
+            .roles()
+            .iter()
+            .map(|r| r.role_name())
+            .collect::<Vec<_>>()
+    );
+    for f in [
+        "connect",
+        "disconnect",
+        "default",
+        "sendMessage",
+        "authorizer",
+    ] {
+        let r = c
+            .lambda
+            .get_function()
+            .function_name(format!("{app}-dev-{f}"))
+            .send()
+            .await;
+        assert!(r.is_err(), "function {f} is left");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_deploy_diff_change_drift_remove() {
+    let em = Emulator::start();
+    let c = clients(&em);
+    let app = app_copy("chat", "wsdeploy.yml");
+
+    let out = ok(wsdeploy(&em, &app, &["deploy"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("url: wss://") && stdout.contains("/dev"),
+        "{}",
+        text(&out)
+    );
+    assert_chat_matches_contract(&c, &app.name).await;
+
+    // In sync: diff says so, and a deploy writes nothing.
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    assert_eq!(
+        mutating(&em),
+        Vec::<String>::new(),
+        "a no-op deploy must not write"
+    );
+
+    // One handler changes: exactly that function's code.
+    let handler = app.dir.join("src/sendMessage.mjs");
+    let mut code = std::fs::read_to_string(&handler).unwrap();
+    code.push_str("\n// changed\n");
+    std::fs::write(&handler, code).unwrap();
+    let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        plan.contains(&format!("~ code {}-dev-sendMessage", app.name)),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
+        "{plan}"
+    );
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    assert_eq!(
+        mutating(&em),
+        ["UpdateFunctionCode"],
+        "one upload and nothing else"
+    );
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+
+    // Drift made out of band: a route deleted, a timeout changed, an
+    // invoke permission removed. diff shows each; deploy repairs them.
+    let api = owned_api(&c, &app.name, "dev").await.unwrap();
+    let send = routes(&c, &api)
+        .await
+        .into_iter()
+        .find(|r| r.route_key() == Some("sendMessage"))
+        .unwrap();
+    c.gw.delete_route()
+        .api_id(&api)
+        .route_id(send.route_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .update_function_configuration()
+        .function_name(format!("{}-dev-connect", app.name))
+        .timeout(3)
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .remove_permission()
+        .function_name(format!("{}-dev-default", app.name))
+        .statement_id("wsdeploy-invoke")
+        .send()
+        .await
+        .unwrap();
+    let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(plan.contains("+ route sendMessage"), "{plan}");
+    assert!(plan.contains("timeout: 3 -> 10"), "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "+ permission {}-dev-default/wsdeploy-invoke",
+            app.name
+        )),
+        "{plan}"
+    );
+    assert!(plan.contains("+ deployment dev"), "{plan}");
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    assert_chat_matches_contract(&c, &app.name).await;
+
+    // Remove: needs --yes off a terminal, leaves nothing, and is idempotent.
+    let out = wsdeploy(&em, &app, &["remove"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    assert_nothing_left(&c, &app.name).await;
+    let out = ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Nothing to remove"),
+        "{}",
+        text(&out)
+    );
+    let out = wsdeploy(&em, &app, &["info"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_is_one_document() {
+    let em = Emulator::shared();
+    let app = app_copy("minimal", "wsdeploy.yml");
+    let out = ok(wsdeploy(em, &app, &["deploy", "--output", "json"]));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(v["plan"]["changes"], true);
+    assert_eq!(v["result"]["failed"].as_array().unwrap().len(), 0);
+    assert!(v["outputs"]["url"].as_str().unwrap().starts_with("wss://"));
+    let out = ok(wsdeploy(em, &app, &["diff", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["changes"], false);
+    let out = ok(wsdeploy(em, &app, &["info", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["functions"]["$default"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("function:{}-dev-default", app.name))
+    );
+    ok(wsdeploy(em, &app, &["remove", "--yes", "--output", "json"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_fixture_deploys_and_converges() {
+    let em = Emulator::shared();
+    // The layers full/wsdeploy.yml names must exist, as in real AWS.
+    let sdk = em
+        .sdk_config()
+        .into_builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .build();
+    let l = lambda::Client::new(&sdk);
+    for (layer, version) in [("common", 3), ("python-utils", 7)] {
+        let existing = l
+            .list_layer_versions()
+            .layer_name(layer)
+            .send()
+            .await
+            .map(|o| o.layer_versions().len())
+            .unwrap_or(0);
+        for _ in existing..version {
+            l.publish_layer_version()
+                .layer_name(layer)
+                .content(
+                    lambda::types::LayerVersionContentInput::builder()
+                        .zip_file(aws_smithy_types::Blob::new(empty_zip()))
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let app = app_copy("full", "wsdeploy.yml");
+    ok(wsdeploy(em, &app, &["deploy"]));
+    let out = wsdeploy(em, &app, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let c = Clients {
+        gw: gw::Client::new(&sdk),
+        lambda: lambda::Client::new(&sdk),
+        iam: iam::Client::new(&sdk),
+    };
+    let api = owned_api(&c, &app.name, "test").await.expect("API");
+    let routes = routes(&c, &api).await;
+    let two_way: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.route_response_selection_expression().is_some())
+        .filter_map(|r| r.route_key())
+        .collect();
+    assert_eq!(two_way.len(), 2, "echo and sendMessage are two-way");
+    let auths = c.gw.get_authorizers().api_id(&api).send().await.unwrap();
+    assert_eq!(auths.items()[0].identity_source().len(), 2);
+    let stage =
+        c.gw.get_stage()
+            .api_id(&api)
+            .stage_name("test")
+            .send()
+            .await
+            .unwrap();
+    let d = stage.default_route_settings().unwrap();
+    assert_eq!(d.throttling_burst_limit(), Some(200));
+    assert_eq!(d.logging_level().map(|l| l.as_str()), Some("ERROR"));
+    assert_eq!(stage.stage_variables().unwrap()["featureFlag"], "on");
+
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+    assert_eq!(owned_api(&c, &app.name, "test").await, None);
+}
+
+fn empty_zip() -> Vec<u8> {
+    // End-of-central-directory record only: a valid empty archive.
+    let mut z = vec![0x50, 0x4b, 0x05, 0x06];
+    z.extend([0u8; 18]);
+    z
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_function_with_our_name_stops_deploy_and_is_left_alone() {
+    let em = Emulator::shared();
+    let c = clients(em);
+    let app = app_copy("chat", "wsdeploy.yml");
+    let name = format!("{}-dev-connect", app.name);
+    let role = c
+        .iam
+        .create_role()
+        .role_name(unique_name("someone"))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(lambda::types::Runtime::Nodejs20x)
+        .role(role.role().unwrap().arn())
+        .handler("index.handler")
+        .code(
+            lambda::types::FunctionCode::builder()
+                .zip_file(aws_smithy_types::Blob::new(empty_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let before = c
+        .lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+
+    let out = wsdeploy(em, &app, &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("Lambda function `{name}`"))
+            && stderr.contains("no wsdeploy tags"),
+        "{stderr}"
+    );
+    assert_eq!(
+        owned_api(&c, &app.name, "dev").await,
+        None,
+        "deploy stopped before creating anything"
+    );
+
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+    let after = c
+        .lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("the foreign function survives remove");
+    assert_eq!(
+        before.configuration().unwrap().code_sha256(),
+        after.configuration().unwrap().code_sha256()
+    );
+    assert!(after.tags().is_none_or(|t| t.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_api_with_our_name_stops_deploy_and_is_left_alone() {
+    let em = Emulator::shared();
+    let c = clients(em);
+    let app = app_copy("minimal", "wsdeploy.yml");
+    let api =
+        c.gw.create_api()
+            .name(format!("{}-dev", app.name))
+            .protocol_type(gw::types::ProtocolType::Websocket)
+            .route_selection_expression("$request.body.action")
+            .send()
+            .await
+            .unwrap();
+    let id = api.api_id().unwrap();
+    let out = wsdeploy(em, &app, &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("API `{}-dev ({id})`", app.name)),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        routes(&c, id).await.is_empty(),
+        "the foreign API was modified"
+    );
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+    assert!(
+        c.gw.get_api().api_id(id).send().await.is_ok(),
+        "remove deleted a foreign API"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_and_remove_survive_the_realistic_profile() {
+    let em = Emulator::start_with(EmulatorOptions::new().profile("realistic"));
+    let c = clients(&em);
+    let app = app_copy("chat", "wsdeploy.yml");
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    assert_chat_matches_contract(&c, &app.name).await;
+    let faults: Vec<String> = em.calls().into_iter().filter_map(|c| c.fault).collect();
+    assert!(
+        faults.iter().any(|f| f == "iam_propagation"),
+        "the profile should have made deploy wait for IAM: {faults:?}"
+    );
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    assert_nothing_left(&c, &app.name).await;
+}
