@@ -401,8 +401,8 @@ async fn assert_chat_matches_contract(c: &Clients, app: &str) {
 }
 
 /// Nothing tagged for the app is left.
-async fn assert_nothing_left(c: &Clients, app: &str) {
-    assert_eq!(owned_api(c, app, "dev").await, None);
+async fn assert_nothing_left(c: &Clients, app: &str, stage: &str) {
+    assert_eq!(owned_api(c, app, stage).await, None);
     let roles = c
         .iam
         .list_roles()
@@ -436,41 +436,59 @@ async fn assert_nothing_left(c: &Clients, app: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn chat_deploy_diff_change_drift_remove() {
-    let em = Emulator::start();
-    let c = clients(&em);
-    let app = app_copy("chat", "wsdeploy.yml");
+/// What a lifecycle test changes: a handler file and the function it
+/// belongs to; the route, timeout and permission it drifts out of band.
+struct Lifecycle<'a> {
+    stage: &'a str,
+    /// SDK clients in the fixture's region.
+    clients: Clients,
+    handler_file: &'a str,
+    handler_function: &'a str,
+    drift_route: &'a str,
+    drift_timeout_function: &'a str,
+    drift_timeout: (i32, u32),
+    drift_permission_function: &'a str,
+}
 
-    let out = ok(wsdeploy(&em, &app, &["deploy"]));
+/// deploy → no-op deploy writes nothing → one handler changes: one upload →
+/// out-of-band drift shown and repaired → remove leaves nothing, twice.
+async fn lifecycle(
+    em: &Emulator,
+    app: &App,
+    l: Lifecycle<'_>,
+    after_deploy: impl AsyncFn(&Clients),
+) {
+    let c = &l.clients;
+    let fname = |f: &str| format!("{}-{}-{f}", app.name, l.stage);
+    let out = ok(wsdeploy(em, app, &["deploy"]));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("url: wss://") && stdout.contains("/dev"),
+        stdout.contains("url: wss://") && stdout.contains(&format!("/{}", l.stage)),
         "{}",
         text(&out)
     );
-    assert_chat_matches_contract(&c, &app.name).await;
+    after_deploy(c).await;
 
     // In sync: diff says so, and a deploy writes nothing.
-    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    ok(wsdeploy(em, app, &["diff", "--exit-code"]));
     em.clear_calls();
-    ok(wsdeploy(&em, &app, &["deploy"]));
+    ok(wsdeploy(em, app, &["deploy"]));
     assert_eq!(
-        mutating(&em),
+        mutating(em),
         Vec::<String>::new(),
         "a no-op deploy must not write"
     );
 
     // One handler changes: exactly that function's code.
-    let handler = app.dir.join("src/sendMessage.mjs");
+    let handler = app.dir.join(l.handler_file);
     let mut code = std::fs::read_to_string(&handler).unwrap();
     code.push_str("\n// changed\n");
     std::fs::write(&handler, code).unwrap();
-    let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+    let out = wsdeploy(em, app, &["diff", "--exit-code"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let plan = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        plan.contains(&format!("~ code {}-dev-sendMessage", app.name)),
+        plan.contains(&format!("~ code {}", fname(l.handler_function))),
         "{plan}"
     );
     assert!(
@@ -478,72 +496,105 @@ async fn chat_deploy_diff_change_drift_remove() {
         "{plan}"
     );
     em.clear_calls();
-    ok(wsdeploy(&em, &app, &["deploy"]));
+    ok(wsdeploy(em, app, &["deploy"]));
     assert_eq!(
-        mutating(&em),
+        mutating(em),
         ["UpdateFunctionCode"],
         "one upload and nothing else"
     );
-    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    ok(wsdeploy(em, app, &["diff", "--exit-code"]));
 
     // Drift made out of band: a route deleted, a timeout changed, an
     // invoke permission removed. diff shows each; deploy repairs them.
-    let api = owned_api(&c, &app.name, "dev").await.unwrap();
-    let send = routes(&c, &api)
+    let api = owned_api(c, &app.name, l.stage).await.unwrap();
+    let route = routes(c, &api)
         .await
         .into_iter()
-        .find(|r| r.route_key() == Some("sendMessage"))
+        .find(|r| r.route_key() == Some(l.drift_route))
         .unwrap();
     c.gw.delete_route()
         .api_id(&api)
-        .route_id(send.route_id().unwrap())
+        .route_id(route.route_id().unwrap())
         .send()
         .await
         .unwrap();
     c.lambda
         .update_function_configuration()
-        .function_name(format!("{}-dev-connect", app.name))
-        .timeout(3)
+        .function_name(fname(l.drift_timeout_function))
+        .timeout(l.drift_timeout.0)
         .send()
         .await
         .unwrap();
     c.lambda
         .remove_permission()
-        .function_name(format!("{}-dev-default", app.name))
+        .function_name(fname(l.drift_permission_function))
         .statement_id("wsdeploy-invoke")
         .send()
         .await
         .unwrap();
-    let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+    let out = wsdeploy(em, app, &["diff", "--exit-code"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let plan = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(plan.contains("+ route sendMessage"), "{plan}");
-    assert!(plan.contains("timeout: 3 -> 10"), "{plan}");
+    assert!(
+        plan.contains(&format!("+ route {}", l.drift_route)),
+        "{plan}"
+    );
     assert!(
         plan.contains(&format!(
-            "+ permission {}-dev-default/wsdeploy-invoke",
-            app.name
+            "timeout: {} -> {}",
+            l.drift_timeout.0, l.drift_timeout.1
         )),
         "{plan}"
     );
-    assert!(plan.contains("+ deployment dev"), "{plan}");
-    ok(wsdeploy(&em, &app, &["deploy"]));
-    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
-    assert_chat_matches_contract(&c, &app.name).await;
+    assert!(
+        plan.contains(&format!(
+            "+ permission {}/wsdeploy-invoke",
+            fname(l.drift_permission_function)
+        )),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!("+ deployment {}", l.stage)),
+        "{plan}"
+    );
+    ok(wsdeploy(em, app, &["deploy"]));
+    ok(wsdeploy(em, app, &["diff", "--exit-code"]));
+    after_deploy(c).await;
 
     // Remove: needs --yes off a terminal, leaves nothing, and is idempotent.
-    let out = wsdeploy(&em, &app, &["remove"]);
+    let out = wsdeploy(em, app, &["remove"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
-    assert_nothing_left(&c, &app.name).await;
-    let out = ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    ok(wsdeploy(em, app, &["remove", "--yes"]));
+    assert_nothing_left(c, &app.name, l.stage).await;
+    let out = ok(wsdeploy(em, app, &["remove", "--yes"]));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Nothing to remove"),
         "{}",
         text(&out)
     );
-    let out = wsdeploy(&em, &app, &["info"]);
+    let out = wsdeploy(em, app, &["info"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_deploy_diff_change_drift_remove() {
+    let em = Emulator::start();
+    let app = app_copy("chat", "wsdeploy.yml");
+    let name = app.name.clone();
+    let l = Lifecycle {
+        stage: "dev",
+        clients: clients(&em),
+        handler_file: "src/sendMessage.mjs",
+        handler_function: "sendMessage",
+        drift_route: "sendMessage",
+        drift_timeout_function: "connect",
+        drift_timeout: (3, 10),
+        drift_permission_function: "default",
+    };
+    lifecycle(&em, &app, l, async |c: &Clients| {
+        assert_chat_matches_contract(c, &name).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -571,9 +622,10 @@ async fn json_output_is_one_document() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn full_fixture_deploys_and_converges() {
-    let em = Emulator::shared();
-    // The layers full/wsdeploy.yml names must exist, as in real AWS.
+async fn full_deploy_diff_change_drift_remove() {
+    let em = Emulator::start();
+    // full/wsdeploy.yml is in eu-west-1 and names layers, which must exist
+    // as in real AWS.
     let sdk = em
         .sdk_config()
         .into_builder()
@@ -581,14 +633,7 @@ async fn full_fixture_deploys_and_converges() {
         .build();
     let l = lambda::Client::new(&sdk);
     for (layer, version) in [("common", 3), ("python-utils", 7)] {
-        let existing = l
-            .list_layer_versions()
-            .layer_name(layer)
-            .send()
-            .await
-            .map(|o| o.layer_versions().len())
-            .unwrap_or(0);
-        for _ in existing..version {
+        for _ in 0..version {
             l.publish_layer_version()
                 .layer_name(layer)
                 .content(
@@ -602,39 +647,79 @@ async fn full_fixture_deploys_and_converges() {
         }
     }
     let app = app_copy("full", "wsdeploy.yml");
-    ok(wsdeploy(em, &app, &["deploy"]));
-    let out = wsdeploy(em, &app, &["diff", "--exit-code"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-
-    let c = Clients {
-        gw: gw::Client::new(&sdk),
-        lambda: lambda::Client::new(&sdk),
-        iam: iam::Client::new(&sdk),
+    let name = app.name.clone();
+    let life = Lifecycle {
+        stage: "test",
+        clients: Clients {
+            gw: gw::Client::new(&sdk),
+            lambda: lambda::Client::new(&sdk),
+            iam: iam::Client::new(&sdk),
+        },
+        handler_file: "app/py/ping.py",
+        handler_function: "ping",
+        drift_route: "echo",
+        drift_timeout_function: "ws",
+        drift_timeout: (7, 20),
+        drift_permission_function: "sendMessage",
     };
-    let api = owned_api(&c, &app.name, "test").await.expect("API");
-    let routes = routes(&c, &api).await;
-    let two_way: Vec<&str> = routes
-        .iter()
-        .filter(|r| r.route_response_selection_expression().is_some())
-        .filter_map(|r| r.route_key())
-        .collect();
-    assert_eq!(two_way.len(), 2, "echo and sendMessage are two-way");
-    let auths = c.gw.get_authorizers().api_id(&api).send().await.unwrap();
-    assert_eq!(auths.items()[0].identity_source().len(), 2);
-    let stage =
-        c.gw.get_stage()
-            .api_id(&api)
-            .stage_name("test")
+    lifecycle(&em, &app, life, async |c: &Clients| {
+        let api = owned_api(c, &name, "test").await.expect("API");
+        let routes = routes(c, &api).await;
+        let mut two_way: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.route_response_selection_expression().is_some())
+            .filter_map(|r| r.route_key())
+            .collect();
+        two_way.sort();
+        assert_eq!(two_way, ["echo", "sendMessage"]);
+        let auths = c.gw.get_authorizers().api_id(&api).send().await.unwrap();
+        assert_eq!(
+            auths.items()[0].identity_source(),
+            [
+                "route.request.header.Auth",
+                "route.request.querystring.token"
+            ]
+        );
+        assert_eq!(
+            auths.items()[0].name(),
+            Some(format!("{name}-test-auth").as_str())
+        );
+        let stage =
+            c.gw.get_stage()
+                .api_id(&api)
+                .stage_name("test")
+                .send()
+                .await
+                .unwrap();
+        let d = stage.default_route_settings().unwrap();
+        assert_eq!(d.throttling_burst_limit(), Some(200));
+        assert_eq!(d.logging_level().map(|l| l.as_str()), Some("ERROR"));
+        assert_eq!(d.detailed_metrics_enabled(), Some(true));
+        assert_eq!(
+            stage.route_settings().unwrap()["sendMessage"].throttling_burst_limit(),
+            Some(50)
+        );
+        assert_eq!(stage.stage_variables().unwrap()["featureFlag"], "on");
+        let ping = c
+            .lambda
+            .get_function()
+            .function_name(format!("{name}-test-ping"))
             .send()
             .await
             .unwrap();
-    let d = stage.default_route_settings().unwrap();
-    assert_eq!(d.throttling_burst_limit(), Some(200));
-    assert_eq!(d.logging_level().map(|l| l.as_str()), Some("ERROR"));
-    assert_eq!(stage.stage_variables().unwrap()["featureFlag"], "on");
-
-    ok(wsdeploy(em, &app, &["remove", "--yes"]));
-    assert_eq!(owned_api(&c, &app.name, "test").await, None);
+        let conf = ping.configuration().unwrap();
+        assert_eq!(conf.runtime().map(|r| r.as_str()), Some("python3.12"));
+        assert_eq!(
+            conf.layers().len(),
+            2,
+            "defaults' layer, then the function's"
+        );
+        assert_eq!(
+            conf.environment().unwrap().variables().unwrap()["LOG_LEVEL"],
+            "warning"
+        );
+    })
+    .await;
 }
 
 fn empty_zip() -> Vec<u8> {
@@ -755,5 +840,5 @@ async fn deploy_and_remove_survive_the_realistic_profile() {
         "the profile should have made deploy wait for IAM: {faults:?}"
     );
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
-    assert_nothing_left(&c, &app.name).await;
+    assert_nothing_left(&c, &app.name, "dev").await;
 }
