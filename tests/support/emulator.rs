@@ -64,6 +64,9 @@ pub struct Call {
     /// `conflict`, `iam_propagation`, `lambda_pending`, `lambda_update`.
     #[serde(default)]
     pub fault: Option<String>,
+    /// Time the emulator took to answer, injected latency included.
+    #[serde(default)]
+    pub duration_ms: f64,
 }
 
 /// How to start a dedicated emulator.
@@ -180,14 +183,19 @@ impl Emulator {
                 }
                 Ok(line) if line.trim() == "ready" => break,
                 Ok(_) => {}
-                Err(_) => {
-                    let status = child.try_wait().ok().flatten();
+                Err(error) => {
                     let _ = child.kill();
-                    let _ = child.wait();
+                    let status = child.wait();
+                    let what = match error {
+                        mpsc::RecvTimeoutError::Timeout => {
+                            format!("did not print `ready` within {READY_TIMEOUT:?}")
+                        }
+                        mpsc::RecvTimeoutError::Disconnected => "exited before `ready`".to_owned(),
+                    };
                     panic!(
-                        "the AWS emulator did not print `ready` within {READY_TIMEOUT:?} \
-                         (exit status: {status:?}; its stderr is above)\n\
-                         hint: run `tests/emulator/setup` if its virtualenv is missing"
+                        "the AWS emulator `{}` {what} (exit status: {status:?}; its stderr is \
+                         above)\nhint: run `tests/emulator/setup` if its virtualenv is missing",
+                        run.display()
                     );
                 }
             }
