@@ -1,6 +1,6 @@
 //! A plan for people (`+` / `~` / `-` / `±` lines with per-field changes
 //! and a summary) and for programs (a stable JSON document, described in
-//! docs/plan-json.md).
+//! docs/commands.md).
 //!
 //! Sensitive values (environment variables) are shown as `(sensitive)`:
 //! that a value changed, never what it was or becomes.
