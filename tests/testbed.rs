@@ -151,7 +151,7 @@ async fn issued_certificate(client: &aws_sdk_acm::Client, domain: &str) -> Strin
         .request_certificate()
         .domain_name(domain)
         .validation_method(ValidationMethod::Dns)
-        .idempotency_token(domain.replace(['.', '-'], ""))
+        .idempotency_token(domain.replace(|c: char| !c.is_ascii_alphanumeric(), ""))
         .send()
         .await
         .expect("RequestCertificate")
@@ -1004,6 +1004,90 @@ async fn custom_domain_certificate_mapping_and_alias_round_trip() {
         .send()
         .await
         .expect("DeleteApi");
+    client
+        .delete_domain_name()
+        .domain_name(&domain)
+        .send()
+        .await
+        .expect("DeleteDomainName");
+}
+
+#[tokio::test]
+async fn wildcard_domain_names_round_trip() {
+    let config = Emulator::shared().sdk_config();
+    let client = apigw(&config);
+    let name = unique_name("wild");
+    let domain = format!("*.{name}.example.com");
+    let certificate_arn = issued_certificate(&acm(&config), &domain).await;
+    let described = acm(&config)
+        .describe_certificate()
+        .certificate_arn(&certificate_arn)
+        .send()
+        .await
+        .expect("DescribeCertificate");
+    let record = described
+        .certificate()
+        .map(|c| c.domain_validation_options())
+        .and_then(|options| options.first())
+        .and_then(|option| option.resource_record())
+        .expect("validation record");
+    assert!(
+        record.name().ends_with(&format!(".{name}.example.com.")) && !record.name().contains('*'),
+        "the wildcard is validated on its base name: {}",
+        record.name()
+    );
+
+    client
+        .create_domain_name()
+        .domain_name(&domain)
+        .domain_name_configurations(
+            DomainNameConfiguration::builder()
+                .certificate_arn(&certificate_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDomainName");
+    let fetched = client
+        .get_domain_name()
+        .domain_name(&domain)
+        .send()
+        .await
+        .expect("GetDomainName with a wildcard");
+    assert_eq!(fetched.domain_name(), Some(domain.as_str()));
+    let api_id = create_deployable_api(&client, &name).await;
+    client
+        .create_stage()
+        .api_id(&api_id)
+        .stage_name("dev")
+        .send()
+        .await
+        .expect("CreateStage");
+    let mapping_id = client
+        .create_api_mapping()
+        .domain_name(&domain)
+        .api_id(&api_id)
+        .stage("dev")
+        .send()
+        .await
+        .expect("CreateApiMapping on a wildcard domain")
+        .api_mapping_id()
+        .expect("ApiMappingId")
+        .to_owned();
+    let mappings = client
+        .get_api_mappings()
+        .domain_name(&domain)
+        .send()
+        .await
+        .expect("GetApiMappings");
+    assert_eq!(mappings.items().len(), 1);
+    client
+        .delete_api_mapping()
+        .domain_name(&domain)
+        .api_mapping_id(&mapping_id)
+        .send()
+        .await
+        .expect("DeleteApiMapping");
     client
         .delete_domain_name()
         .domain_name(&domain)

@@ -62,6 +62,9 @@ class EmulatorState:
     roles_created: dict[str, float] = field(default_factory=dict)
     changes_insync_at: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._install(dict(self.faults))
+
     # -- settings ---------------------------------------------------------
 
     def set_launch(self, launch: dict[str, Any]) -> None:

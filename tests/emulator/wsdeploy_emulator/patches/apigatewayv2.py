@@ -5,6 +5,9 @@ GetRouteResponses, UpdateRouteResponse, UpdateStage, DeleteRouteSettings,
 CreateDeployment, GetDeployments, GetDeployment, UpdateDeployment,
 DeleteDeployment, UpdateApiMapping, UpdateDomainName.
 
+Request paths are URL-decoded before moto's handlers split them (wildcard
+domain names arrive as ``%2A.example.com``).
+
 Corrected shapes: ``wss://`` ApiEndpoint for WEBSOCKET APIs; a stage's
 DeploymentId; ApiGatewayDomainName, HostedZoneId, DomainNameStatus,
 EndpointType and SecurityPolicy in DomainNameConfigurations; domain-name and
@@ -599,6 +602,19 @@ def update_api_mapping(self: ApiGatewayV2Response) -> Any:
     return 200, {}, json.dumps(mapping.to_json())
 
 
+# -- request paths --------------------------------------------------------------------
+
+_original_setup_class = ApiGatewayV2Response.setup_class
+
+
+def _setup_class(self: ApiGatewayV2Response, *args: Any, **kwargs: Any) -> None:
+    # moto's handlers split the raw path, so a wildcard domain name
+    # (`*.example.com`, sent as `%2A.example.com`) or a `$default` route key
+    # would not be found.
+    _original_setup_class(self, *args, **kwargs)
+    self.path = unquote(self.path)
+
+
 # -- installation -------------------------------------------------------------------
 
 _API = "{0}/v2/apis/(?P<api_id>[^/]+)"
@@ -635,6 +651,7 @@ def install() -> None:
     apigateway_urls.url_paths.update(NEW_URL_PATHS)
     for name, function in NEW_OPERATIONS.items():
         setattr(ApiGatewayV2Response, name, function)
+    ApiGatewayV2Response.setup_class = _setup_class
     models.Stage.__init__ = _stage_init
     models.Stage.to_json = _stage_to_json
     models.Api.__init__ = _api_init
