@@ -139,6 +139,7 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
         }
     };
     runtime.block_on(async {
+        commands::install_interrupt_handler();
         match &cli.command {
             Command::Diff { exit_code } => {
                 commands::diff(&config, &opts, printer, *exit_code).await

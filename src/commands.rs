@@ -350,9 +350,17 @@ impl Progress {
     }
 }
 
-/// Ctrl-C / SIGTERM: the first asks the run to stop starting new calls;
-/// the second exits at once.
-fn watch_interrupts(cancel: Arc<AtomicBool>) {
+/// Set by the first Ctrl-C / SIGTERM while changes are being applied: no
+/// new call starts.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+/// True while a plan is being applied.
+static APPLYING: AtomicBool = AtomicBool::new(false);
+
+/// Handles Ctrl-C and SIGTERM for the AWS commands. Before anything is
+/// written, the command stops at once (exit 130). While applying, the first
+/// signal lets the calls in flight finish and starts no new one; the second
+/// exits at once.
+pub fn install_interrupt_handler() {
     tokio::spawn(async move {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -369,7 +377,11 @@ fn watch_interrupts(cancel: Arc<AtomicBool>) {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = sigterm => {}
             }
-            if cancel.swap(true, Ordering::SeqCst) {
+            if !APPLYING.load(Ordering::SeqCst) {
+                eprintln!("interrupted: nothing was changed");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            if CANCEL.swap(true, Ordering::SeqCst) {
                 eprintln!("interrupted again: exiting now; run the command again to converge");
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
@@ -428,8 +440,7 @@ async fn run_apply(
     printer: &Printer,
     what: &str,
 ) -> Report {
-    let cancel = Arc::new(AtomicBool::new(false));
-    watch_interrupts(cancel.clone());
+    APPLYING.store(true, Ordering::SeqCst);
     let progress = Progress::new(
         planned.plan.actions.len(),
         printer.format == Format::Text && std::io::stderr().is_terminal(),
@@ -441,7 +452,7 @@ async fn run_apply(
         observed: &planned.observed.state,
         packages: &planned.packages,
         budget: opts.budget,
-        cancel: &cancel,
+        cancel: &CANCEL,
         on_event: &on_event,
     };
     let report = applier

@@ -842,3 +842,54 @@ async fn deploy_and_remove_survive_the_realistic_profile() {
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
     assert_nothing_left(&c, &app.name, "dev").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_exits_130_and_a_rerun_converges() {
+    // 200 ms per request makes a deploy take about 4 s: time to interrupt
+    // it while it reads (nothing changed yet) and while it applies.
+    let em = Emulator::start_with(EmulatorOptions::new().latency_ms(200));
+    let app = app_copy("chat", "wsdeploy.yml");
+    for delay_ms in [300u64, 2200] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+            .args(["deploy", "-c"])
+            .arg(&app.config)
+            .arg("--endpoint-url")
+            .arg(em.endpoint_url())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        // A deploy that finished before the signal is fine too; otherwise 130.
+        let code = out.status.code();
+        assert!(code == Some(130) || code == Some(0), "{}", text(&out));
+        if code == Some(130) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("interrupted"), "{}", text(&out));
+            eprintln!(
+                "interrupted after {delay_ms} ms: {}",
+                stderr
+                    .lines()
+                    .find(|l| l.starts_with("interrupted"))
+                    .unwrap_or("")
+            );
+        }
+    }
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+}

@@ -145,8 +145,7 @@ pub enum ErrorKind {
 
 /// A failed AWS call: which operation on which resource, AWS's code and
 /// message, and a hint when one is known.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation} on `{resource}` failed: {code}: {message}")]
+#[derive(Debug, Clone)]
 pub struct AwsError {
     pub operation: String,
     pub resource: String,
@@ -156,13 +155,38 @@ pub struct AwsError {
     pub kind: ErrorKind,
 }
 
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.code == LOCAL {
+            write!(f, "{}: {}", self.operation, self.message)
+        } else if self.resource.is_empty() {
+            write!(
+                f,
+                "{} failed: {}: {}",
+                self.operation, self.code, self.message
+            )
+        } else {
+            write!(
+                f,
+                "{} on `{}` failed: {}: {}",
+                self.operation, self.resource, self.code, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// The code of errors wsdeploy finds itself.
+const LOCAL: &str = "wsdeploy";
+
 impl AwsError {
     /// An error found before or without calling AWS.
     pub fn local(operation: &str, message: &str, hint: &str) -> AwsError {
         AwsError {
             operation: operation.to_owned(),
             resource: String::new(),
-            code: "wsdeploy".to_owned(),
+            code: LOCAL.to_owned(),
             message: message.to_owned(),
             hint: Some(hint.to_owned()),
             kind: ErrorKind::Other,
@@ -172,20 +196,16 @@ impl AwsError {
     pub fn from_sdk<E, R>(operation: &str, resource: &str, err: SdkError<E, R>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let (code, message) = match &err {
             SdkError::ServiceError(_) => (
                 err.code().unwrap_or("Unknown").to_owned(),
                 err.message().unwrap_or("").to_owned(),
             ),
-            SdkError::TimeoutError(_) => {
-                ("Timeout".to_owned(), DisplayErrorContext(&err).to_string())
-            }
-            SdkError::DispatchFailure(_) => {
-                ("Dispatch".to_owned(), DisplayErrorContext(&err).to_string())
-            }
-            _ => ("Request".to_owned(), DisplayErrorContext(&err).to_string()),
+            SdkError::TimeoutError(_) => ("Timeout".to_owned(), chain(&err)),
+            SdkError::DispatchFailure(_) => ("Dispatch".to_owned(), chain(&err)),
+            _ => ("Request".to_owned(), chain(&err)),
         };
         let kind = classify(&code, &message);
         let hint = hint_for(kind, operation, &code);
@@ -201,6 +221,26 @@ impl AwsError {
 
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
+    }
+}
+
+/// The messages of an error and its sources, most specific last, without
+/// repeats and without Debug dumps.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    let joined = parts.join(": ");
+    if joined.is_empty() {
+        DisplayErrorContext(err).to_string()
+    } else {
+        joined
     }
 }
 
@@ -239,7 +279,7 @@ fn classify(code: &str, message: &str) -> ErrorKind {
         | "ExpiredToken"
         | "ExpiredTokenException" => ErrorKind::AccessDenied,
         "Timeout" => ErrorKind::Transport,
-        "Dispatch" if message.contains("credentials") => ErrorKind::Credentials,
+        "Dispatch" if message.contains("credential") => ErrorKind::Credentials,
         "Dispatch" => ErrorKind::Transport,
         _ => ErrorKind::Other,
     }
@@ -265,7 +305,10 @@ fn hint_for(kind: ErrorKind, operation: &str, code: &str) -> Option<String> {
         ErrorKind::AccessDenied => Some(format!(
             "the credentials may not call `{service}:{operation}`: allow it in the deploying identity's IAM policy"
         )),
-        ErrorKind::Credentials => Some("no AWS credentials found: set AWS_PROFILE or pass `--profile`, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`".to_owned()),
+        ErrorKind::Credentials => Some(
+            "no usable AWS credentials: set AWS_PROFILE or pass `--profile`, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`"
+                .to_owned(),
+        ),
         ErrorKind::Transport => Some("AWS did not answer: check the network, the region and `--endpoint-url`".to_owned()),
         ErrorKind::Throttled => Some("AWS is throttling this account; wait a little and run again".to_owned()),
         _ => None,
