@@ -850,7 +850,7 @@ async fn ctrl_c_exits_130_and_a_rerun_converges() {
     let em = Emulator::start_with(EmulatorOptions::new().latency_ms(200));
     let app = app_copy("chat", "wsdeploy.yml");
     for delay_ms in [300u64, 2200] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+        let child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
             .args(["deploy", "-c"])
             .arg(&app.config)
             .arg("--endpoint-url")

@@ -27,9 +27,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
@@ -111,7 +111,7 @@ impl EmulatorOptions {
 pub struct Emulator {
     endpoint: String,
     port: u16,
-    process: Mutex<Option<Child>>,
+    process: Option<Child>,
     // Kept open for the emulator's lifetime: it exits when this pipe closes.
     stdin: Option<ChildStdin>,
 }
@@ -205,7 +205,7 @@ impl Emulator {
         Emulator {
             endpoint,
             port,
-            process: Mutex::new(Some(child)),
+            process: Some(child),
             stdin,
         }
     }
@@ -215,7 +215,7 @@ impl Emulator {
         let emulator = Emulator {
             port: port_of(&endpoint),
             endpoint,
-            process: Mutex::new(None),
+            process: None,
             stdin: None,
         };
         emulator.faults();
@@ -318,11 +318,7 @@ impl Emulator {
     /// kills it). Returns its exit status if it exited by itself.
     pub fn stop(mut self, timeout: Duration) -> Option<ExitStatus> {
         drop(self.stdin.take());
-        let process = match self.process.get_mut() {
-            Ok(process) => process,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut child = process.take()?;
+        let mut child = self.process.take()?;
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
@@ -385,11 +381,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let process = match self.process.get_mut() {
-            Ok(process) => process,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some(mut child) = process.take() {
+        if let Some(mut child) = self.process.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
