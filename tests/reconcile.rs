@@ -893,3 +893,42 @@ async fn ctrl_c_exits_130_and_a_rerun_converges() {
     ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iam_authorization_on_connect() {
+    let em = Emulator::shared();
+    let app = app_copy("full", "wsdeploy.shorthand.yml");
+    let sdk = em
+        .sdk_config()
+        .into_builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .build();
+    let c = Clients {
+        gw: gw::Client::new(&sdk),
+        lambda: lambda::Client::new(&sdk),
+        iam: iam::Client::new(&sdk),
+    };
+    ok(wsdeploy(em, &app, &["deploy"]));
+    ok(wsdeploy(em, &app, &["diff", "--exit-code"]));
+    let api = owned_api(&c, &app.name, "dev").await.expect("API");
+    let routes = routes(&c, &api).await;
+    let connect = routes
+        .iter()
+        .find(|r| r.route_key() == Some("$connect"))
+        .unwrap();
+    assert_eq!(
+        connect.authorization_type().map(|a| a.as_str()),
+        Some("AWS_IAM")
+    );
+    assert!(
+        c.gw.get_authorizers()
+            .api_id(&api)
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+    assert_eq!(owned_api(&c, &app.name, "dev").await, None);
+}
