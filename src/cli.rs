@@ -64,12 +64,19 @@ pub enum Command {
         exit_code: bool,
     },
     /// Make AWS match the config, then print the outputs.
-    Deploy,
+    Deploy {
+        /// The longest wait, in seconds, for ACM to issue a new certificate; a later deploy resumes.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        certificate_timeout: u64,
+    },
     /// Delete every resource wsdeploy owns for this app and stage.
     Remove {
         /// Do not ask for confirmation (required when not on a terminal).
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Keep the access-log group (and its logs).
+        #[arg(long)]
+        keep_logs: bool,
     },
     /// Print the outputs of the deployed stage.
     Info,
@@ -93,7 +100,7 @@ pub fn run() -> u8 {
             printer.data(&crate::schema::schema_text());
             EXIT_OK
         }
-        Command::Diff { .. } | Command::Deploy | Command::Remove { .. } | Command::Info => {
+        Command::Diff { .. } | Command::Deploy { .. } | Command::Remove { .. } | Command::Info => {
             aws_command(&cli, &printer)
         }
     }
@@ -127,6 +134,19 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
             endpoint_url: cli.endpoint_url.clone(),
         },
         budget: RetryBudget::default(),
+        certificate_timeout: match cli.command {
+            Command::Deploy {
+                certificate_timeout,
+            } => std::time::Duration::from_secs(certificate_timeout),
+            _ => std::time::Duration::from_secs(600),
+        },
+        keep_logs: matches!(
+            cli.command,
+            Command::Remove {
+                keep_logs: true,
+                ..
+            }
+        ),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -144,8 +164,8 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
             Command::Diff { exit_code } => {
                 commands::diff(&config, &opts, printer, *exit_code).await
             }
-            Command::Deploy => commands::deploy(&config, &opts, printer).await,
-            Command::Remove { yes } => commands::remove(&config, &opts, printer, *yes).await,
+            Command::Deploy { .. } => commands::deploy(&config, &opts, printer).await,
+            Command::Remove { yes, .. } => commands::remove(&config, &opts, printer, *yes).await,
             _ => commands::info(&config, &opts, printer).await,
         }
     })

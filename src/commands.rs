@@ -41,6 +41,9 @@ pub struct Outputs {
     pub management_endpoint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_domain_url: Option<String>,
+    /// With external DNS: the name to point a CNAME at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain_target: Option<String>,
     /// Function ARN by route key.
     pub functions: BTreeMap<String, String>,
 }
@@ -53,6 +56,12 @@ impl Outputs {
         if let Some(d) = &self.custom_domain_url {
             let _ = writeln!(s, "customDomainUrl: {d}");
         }
+        if let Some(t) = &self.custom_domain_target {
+            let _ = writeln!(
+                s,
+                "customDomainTarget: {t}  (point a CNAME for the domain at it)"
+            );
+        }
         let _ = writeln!(s, "functions:");
         for (k, arn) in &self.functions {
             let _ = writeln!(s, "  {k}: {arn}");
@@ -61,7 +70,14 @@ impl Outputs {
     }
 }
 
-pub fn outputs(aws: &Aws, config: &Config, api_id: &str) -> Outputs {
+/// The outputs; `domain` is whether the custom domain is in place, and its
+/// target name when DNS is external.
+pub fn outputs(
+    aws: &Aws,
+    config: &Config,
+    api_id: &str,
+    domain: Option<Option<String>>,
+) -> Outputs {
     let url = format!(
         "wss://{api_id}.execute-api.{}.amazonaws.com/{}",
         aws.region, config.stage
@@ -69,8 +85,15 @@ pub fn outputs(aws: &Aws, config: &Config, api_id: &str) -> Outputs {
     Outputs {
         url,
         management_endpoint: management_endpoint(api_id, &aws.region, &config.stage),
-        // Custom domains are not deployed yet: no output claims one.
-        custom_domain_url: None,
+        custom_domain_url: config
+            .domain
+            .as_ref()
+            .filter(|_| domain.is_some())
+            .map(|d| match &d.path {
+                Some(p) => format!("wss://{}/{p}", d.name),
+                None => format!("wss://{}", d.name),
+            }),
+        custom_domain_target: domain.flatten(),
         functions: config
             .routes
             .iter()
@@ -88,6 +111,10 @@ pub fn outputs(aws: &Aws, config: &Config, api_id: &str) -> Outputs {
 pub struct Options {
     pub connect: ConnectOptions,
     pub budget: RetryBudget,
+    /// The longest wait for a certificate to be issued.
+    pub certificate_timeout: Duration,
+    /// `remove --keep-logs`: leave the access-log group.
+    pub keep_logs: bool,
 }
 
 /// A failure to report: an AWS error, or the config's own problems
@@ -325,6 +352,16 @@ impl Progress {
                     self.total
                 ));
             }
+            Event::Waiting { resource, message } => {
+                if let Some(b) = &self.bar {
+                    b.set_message(message.clone());
+                }
+                self.line(&format!(
+                    "  {} {}: {message}",
+                    resource.kind(),
+                    resource.name()
+                ));
+            }
             Event::Failed {
                 op,
                 resource,
@@ -452,6 +489,7 @@ async fn run_apply(
         observed: &planned.observed.state,
         packages: &planned.packages,
         budget: opts.budget,
+        certificate_timeout: opts.certificate_timeout,
         cancel: &CANCEL,
         on_event: &on_event,
     };
@@ -494,9 +532,6 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
     };
     if printer.format == Format::Text {
         printer.message(&render::text(&planned.plan));
-        if config.domain.is_some() {
-            printer.message("note: this version of wsdeploy does not deploy `domain` yet; the API is reachable at its own URL\n");
-        }
     }
     let report = if planned.plan.is_empty() {
         Report::default()
@@ -507,9 +542,14 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
         .api_id
         .clone()
         .or_else(|| planned.observed.ids.api_id.clone());
+    let domain = if report.ok() {
+        domain_output(&planned.aws, config).await
+    } else {
+        None
+    };
     let outs = api_id
         .as_deref()
-        .map(|id| outputs(&planned.aws, config, id));
+        .map(|id| outputs(&planned.aws, config, id, domain.clone()));
     match printer.format {
         Format::Json => printer.json(&json!({
             "plan": render::json(&planned.plan),
@@ -533,6 +573,17 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
     }
 }
 
+/// Whether the configured domain is in place, with its CNAME target when
+/// DNS is external.
+async fn domain_output(aws: &Aws, config: &Config) -> Option<Option<String>> {
+    let d = config.domain.as_ref()?;
+    let target = crate::aws::domain::target(aws, &d.name)
+        .await
+        .ok()
+        .flatten()?;
+    Some(d.external.then_some(target.dns_name))
+}
+
 /// `wsdeploy remove`.
 pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: bool) -> u8 {
     let aws = match connect(config, opts).await {
@@ -550,7 +601,11 @@ pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: boo
         }
     };
     // Foreign resources are simply left alone.
-    let plan = plan::plan(&State::default(), &observed.state);
+    let mut plan = plan::plan(&State::default(), &observed.state);
+    if opts.keep_logs {
+        plan.actions
+            .retain(|a| !matches!(a.resource, plan::Resource::LogGroup(_)));
+    }
     if plan.is_empty() {
         match printer.format {
             Format::Json => printer.json(
@@ -639,7 +694,8 @@ pub async fn info(config: &Config, opts: &Options, printer: &Printer) -> u8 {
         );
         return EXIT_ERROR;
     };
-    let o = outputs(&aws, config, &api_id);
+    let domain = domain_output(&aws, config).await;
+    let o = outputs(&aws, config, &api_id, domain);
     match printer.format {
         Format::Json => printer.json(&serde_json::to_value(&o).unwrap_or_default()),
         Format::Text => printer.data(&o.text()),

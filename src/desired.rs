@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::config::model::{Authorizer as CfgAuthorizer, Config, LogDestination};
+use crate::config::model::{
+    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, LogDestination,
+};
 use crate::state::*;
 
 /// The inline policy wsdeploy writes on each role.
@@ -216,6 +218,50 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         stage.deployed_definition = Some(hash);
     }
     state.api = Some(api);
+
+    if let Some(CfgAccessLog {
+        destination:
+            LogDestination::Managed {
+                group_name,
+                retention_days,
+            },
+        ..
+    }) = &config.api.access_log
+    {
+        state.log_group = Some(LogGroup {
+            name: group_name.clone(),
+            retention_days: *retention_days,
+            tags: config
+                .tags
+                .clone()
+                .into_iter()
+                .chain(ownership_tags(&config.app, &config.stage))
+                .collect(),
+        });
+    }
+    if let Some(d) = &config.domain {
+        let mut tags = config.tags.clone();
+        tags.insert(TAG_DOMAIN.to_owned(), d.name.clone());
+        state.domains.insert(
+            d.name.clone(),
+            Domain {
+                name: d.name.clone(),
+                certificate: Certificate {
+                    arn: d.certificate_arn.clone(),
+                    managed: d.certificate_arn.is_none(),
+                    status: Some("ISSUED".to_owned()),
+                    reason: None,
+                },
+                exists: true,
+                domain_certificate_arn: d.certificate_arn.clone(),
+                mapping: Some(d.path.clone().unwrap_or_default()),
+                other_mappings: 0,
+                zone: (!d.external).then(|| d.hosted_zone.clone()),
+                records: !d.external,
+                tags,
+            },
+        );
+    }
     state
 }
 

@@ -20,6 +20,9 @@ pub const API_ID_PLACEHOLDER: &str = "(new-api-id)";
 /// The two tags that mark a resource as wsdeploy's.
 pub const TAG_APP: &str = "wsdeploy:app";
 pub const TAG_STAGE: &str = "wsdeploy:stage";
+/// Marks a domain name or certificate as wsdeploy's; shared by the apps
+/// mapped on the domain, so it names the domain, not an app.
+pub const TAG_DOMAIN: &str = "wsdeploy:domain";
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -38,6 +41,72 @@ pub struct State {
     pub permissions: BTreeMap<String, BTreeMap<String, Permission>>,
     #[serde(default)]
     pub api: Option<Api>,
+    /// The access-log group wsdeploy creates, when it creates one.
+    #[serde(default)]
+    pub log_group: Option<LogGroup>,
+    /// Custom domains, by name. Desired: at most one. Observed: every
+    /// wsdeploy domain this stage's API is mapped on, and the configured
+    /// one if it exists.
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogGroup {
+    pub name: String,
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// A custom domain with its certificate, its API mapping for this stage and
+/// its DNS records. The domain name, certificate and records are shared by
+/// every wsdeploy app mapped on the domain; the mapping is this stage's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Domain {
+    pub name: String,
+    pub certificate: Certificate,
+    /// The API Gateway domain name exists (always true in desired state).
+    pub exists: bool,
+    /// The certificate the API Gateway domain name uses, when it exists.
+    #[serde(default)]
+    pub domain_certificate_arn: Option<String>,
+    /// This stage's API mapping key (`""`: the domain root); `None`: none.
+    #[serde(default)]
+    pub mapping: Option<String>,
+    /// Mappings of other APIs or stages on the domain (observed).
+    #[serde(default)]
+    pub other_mappings: usize,
+    /// The Route 53 hosted zone with the alias records; `None` when DNS is
+    /// external.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// The A and AAAA alias records point at the domain (observed; desired:
+    /// whenever `zone` is set).
+    #[serde(default)]
+    pub records: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Certificate {
+    /// Desired: the configured ARN, `None` for one wsdeploy requests.
+    /// Observed: the ARN found.
+    #[serde(default)]
+    pub arn: Option<String>,
+    /// Requested and owned by wsdeploy (tag `wsdeploy:domain`).
+    pub managed: bool,
+    /// ACM status: desired `ISSUED`; observed as ACM reports it.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Why ACM failed it, when it did.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -105,6 +105,62 @@ fn mutating(em: &Emulator) -> Vec<String> {
         .collect()
 }
 
+/// Replaces the line of the app's config that starts with `prefix`.
+fn set_line(app: &App, prefix: &str, line: &str) {
+    let text = std::fs::read_to_string(&app.config).unwrap();
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with(prefix) {
+                line.to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    std::fs::write(&app.config, out.join("\n") + "\n").unwrap();
+}
+
+/// The public hosted zone `zone`, created when missing.
+async fn hosted_zone(sdk: &aws_config::SdkConfig, zone: &str) -> String {
+    let r = aws_sdk_route53::Client::new(sdk);
+    let found = r
+        .list_hosted_zones_by_name()
+        .dns_name(zone)
+        .send()
+        .await
+        .unwrap();
+    if let Some(z) = found
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name().trim_end_matches('.') == zone)
+    {
+        return z.id().to_owned();
+    }
+    let out = r
+        .create_hosted_zone()
+        .name(zone)
+        .caller_reference(unique_name("zone"))
+        .send()
+        .await
+        .unwrap();
+    out.hosted_zone().unwrap().id().to_owned()
+}
+
+/// A certificate issued outside wsdeploy (the emulator issues at once
+/// unless `acm_pending_s` says otherwise).
+async fn issued_certificate(sdk: &aws_config::SdkConfig, name: &str) -> String {
+    let acm = aws_sdk_acm::Client::new(sdk);
+    let out = acm
+        .request_certificate()
+        .domain_name(name)
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .unwrap();
+    out.certificate_arn().unwrap().to_owned()
+}
+
 struct Clients {
     gw: gw::Client,
     lambda: lambda::Client,
@@ -647,6 +703,13 @@ async fn full_deploy_diff_change_drift_remove() {
         }
     }
     let app = app_copy("full", "wsdeploy.yml");
+    hosted_zone(&sdk, "example.com").await;
+    let cert = issued_certificate(&sdk, "ws-test.example.com").await;
+    set_line(
+        &app,
+        "certificateArn:",
+        &format!("  certificateArn: {cert}"),
+    );
     let name = app.name.clone();
     let life = Lifecycle {
         stage: "test",
@@ -908,6 +971,14 @@ async fn iam_authorization_on_connect() {
         lambda: lambda::Client::new(&sdk),
         iam: iam::Client::new(&sdk),
     };
+    // Its `domain: ws.example.com` needs the zone; the shared emulator
+    // issues certificates at once.
+    hosted_zone(&sdk, "example.com").await;
+    set_line(
+        &app,
+        "domain:",
+        &format!("domain: {}.example.com", app.name),
+    );
     ok(wsdeploy(em, &app, &["deploy"]));
     ok(wsdeploy(em, &app, &["diff", "--exit-code"]));
     let api = owned_api(&c, &app.name, "dev").await.expect("API");

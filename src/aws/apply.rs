@@ -23,7 +23,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::stream::{self, StreamExt};
 
 use super::observe::{DEPLOYMENT_PREFIX, LiveIds};
-use super::{Aws, AwsError, ErrorKind, RetryBudget, retry};
+use super::{Aws, AwsError, ErrorKind, RetryBudget, domain, retry};
 use crate::config::model::Config;
 use crate::desired::{self, Context};
 use crate::package::Package;
@@ -41,6 +41,11 @@ pub enum Event {
     Started {
         op: Op,
         resource: Resource,
+    },
+    /// A long wait, with what is being waited for.
+    Waiting {
+        resource: Resource,
+        message: String,
     },
     Done {
         op: Op,
@@ -81,6 +86,8 @@ pub struct Applier<'a> {
     /// Package by function name.
     pub packages: &'a BTreeMap<String, Arc<Package>>,
     pub budget: RetryBudget,
+    /// The longest wait for ACM to issue a certificate.
+    pub certificate_timeout: Duration,
     /// Set from outside (Ctrl-C): no new action starts once it is true.
     pub cancel: &'a AtomicBool,
     pub on_event: &'a (dyn Fn(Event) + Sync),
@@ -254,7 +261,190 @@ impl Applier<'_> {
             (Resource::Stage(s), Op::Create) => self.put_stage(&want, s, shared, true).await,
             (Resource::Stage(s), _) => self.put_stage(&want, s, shared, false).await,
             (Resource::Deployment(s), _) => self.create_deployment(&want, s, shared).await,
+            (Resource::LogGroup(_), Op::Create) => match &want.log_group {
+                Some(g) => domain::create_log_group(self.aws, self.budget, g).await,
+                None => Ok(()),
+            },
+            (Resource::LogGroup(n), Op::Delete) => {
+                domain::delete_log_group(self.aws, self.budget, n).await
+            }
+            (Resource::LogGroup(_), _) => match &want.log_group {
+                Some(g) => {
+                    domain::update_log_group(
+                        self.aws,
+                        self.budget,
+                        g,
+                        self.observed.log_group.as_ref(),
+                    )
+                    .await
+                }
+                None => Ok(()),
+            },
+            (Resource::Certificate(n), Op::Delete) => {
+                let have = self.observed.domains.get(n);
+                match have.and_then(|d| d.certificate.arn.clone()) {
+                    Some(arn) => {
+                        domain::delete_certificate(
+                            self.aws,
+                            self.budget,
+                            &arn,
+                            n,
+                            have.and_then(|d| d.zone.as_deref()),
+                        )
+                        .await
+                    }
+                    None => Ok(()),
+                }
+            }
+            (Resource::Certificate(n), op) => self.certificate(&want, n, op, a, shared).await,
+            (Resource::DomainName(n), Op::Delete) => {
+                domain::delete_domain_name(self.aws, n, &self.notice(a)).await
+            }
+            (Resource::DomainName(n), op) => {
+                let Some(d) = want.domains.get(n) else {
+                    return Ok(());
+                };
+                let arn = self.certificate_arn(d, shared)?;
+                if op == Op::Create {
+                    domain::create_domain_name(self.aws, d, &arn, &self.notice(a)).await
+                } else {
+                    domain::update_domain_name(self.aws, n, &arn, &self.notice(a)).await
+                }
+            }
+            (Resource::ApiMapping(n), Op::Delete) => match shared
+                .ids
+                .lock()
+                .ok()
+                .and_then(|i| i.mappings.get(n).cloned())
+            {
+                Some(id) => domain::delete_mapping(self.aws, self.budget, n, &id).await,
+                None => Ok(()),
+            },
+            (Resource::ApiMapping(n), _) => {
+                let Some(d) = want.domains.get(n) else {
+                    return Ok(());
+                };
+                let api_id = self.api_id(shared)?;
+                let key = d.mapping.clone().unwrap_or_default();
+                match shared
+                    .ids
+                    .lock()
+                    .ok()
+                    .and_then(|i| i.mappings.get(n).cloned())
+                {
+                    Some(id) => {
+                        domain::update_mapping(
+                            self.aws,
+                            self.budget,
+                            n,
+                            &id,
+                            &api_id,
+                            &self.config.stage,
+                            &key,
+                        )
+                        .await
+                    }
+                    None => {
+                        let id = domain::create_mapping(
+                            self.aws,
+                            self.budget,
+                            n,
+                            &api_id,
+                            &self.config.stage,
+                            &key,
+                        )
+                        .await?;
+                        if let Ok(mut ids) = shared.ids.lock() {
+                            ids.mappings.insert(n.clone(), id);
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            (Resource::DnsRecords(n), Op::Delete) => {
+                let zone = self.observed.domains.get(n).and_then(|d| d.zone.clone());
+                domain::delete_records(self.aws, self.budget, n, zone.as_deref()).await
+            }
+            (Resource::DnsRecords(n), _) => match want.domains.get(n) {
+                Some(d) => domain::upsert_records(self.aws, self.budget, d).await,
+                None => Ok(()),
+            },
         }
+    }
+
+    /// Reports a long wait on `a`'s resource.
+    fn notice<'s>(&'s self, a: &'s Action) -> impl Fn(String) + Sync + 's {
+        move |message| {
+            (self.on_event)(Event::Waiting {
+                resource: a.resource.clone(),
+                message,
+            })
+        }
+    }
+
+    /// The certificate a domain uses: the configured one, or the one
+    /// wsdeploy requested (found or made during this run).
+    fn certificate_arn(&self, d: &state::Domain, shared: &Shared) -> Result<String, AwsError> {
+        if let Some(arn) = &d.certificate.arn {
+            return Ok(arn.clone());
+        }
+        let made = shared
+            .ids
+            .lock()
+            .ok()
+            .and_then(|i| i.certificates.get(&d.name).cloned());
+        made.or_else(|| {
+            self.observed
+                .domains
+                .get(&d.name)
+                .and_then(|h| h.certificate.arn.clone())
+        })
+        .ok_or_else(|| {
+            AwsError::local(
+                "creating the custom domain",
+                &format!("no certificate for `{}` is issued yet", d.name),
+                "run deploy again",
+            )
+        })
+    }
+
+    /// Requests (or replaces) the certificate, then validates it and waits
+    /// until it is issued.
+    async fn certificate(
+        &self,
+        want: &State,
+        name: &str,
+        op: Op,
+        a: &Action,
+        shared: &Shared,
+    ) -> Result<(), AwsError> {
+        let Some(d) = want.domains.get(name) else {
+            return Ok(());
+        };
+        let have = self
+            .observed
+            .domains
+            .get(name)
+            .and_then(|h| h.certificate.arn.clone());
+        let arn = match (op, have) {
+            (Op::Update, Some(arn)) => arn,
+            (Op::Replace, old) => {
+                domain::request_certificate(self.aws, self.budget, d, old.as_deref()).await?
+            }
+            _ => domain::request_certificate(self.aws, self.budget, d, None).await?,
+        };
+        if let Ok(mut ids) = shared.ids.lock() {
+            ids.certificates.insert(name.to_owned(), arn.clone());
+        }
+        domain::validate_certificate(
+            self.aws,
+            self.budget,
+            &arn,
+            d,
+            self.certificate_timeout,
+            &self.notice(a),
+        )
+        .await
     }
 
     // -- API ---------------------------------------------------------------
@@ -1178,12 +1368,18 @@ impl Applier<'_> {
                     .description(format!("Stage {name}, managed by wsdeploy"))
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("CreateStage", name, e))
+                    .map_err(|e| logging_hint(AwsError::from_sdk("CreateStage", name, e)))
             })
             .await?;
             return Ok(());
         }
         let before = self.observed.api.as_ref().and_then(|a| a.stage.as_ref());
+        // UpdateStage merges stage variables: "" removes one.
+        let mut variables: std::collections::HashMap<String, String> =
+            s.variables.clone().into_iter().collect();
+        for k in before.iter().flat_map(|b| b.variables.keys()) {
+            variables.entry(k.clone()).or_default();
+        }
         retry(self.budget, || async {
             self.aws
                 .apigw
@@ -1192,13 +1388,27 @@ impl Applier<'_> {
                 .stage_name(name)
                 .default_route_settings(settings(&s.default_route))
                 .set_route_settings(Some(routes.clone()))
-                .set_stage_variables(Some(s.variables.clone().into_iter().collect()))
+                .set_stage_variables(Some(variables.clone()))
                 .set_access_log_settings(access.clone())
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("UpdateStage", name, e))
+                .map_err(|e| logging_hint(AwsError::from_sdk("UpdateStage", name, e)))
         })
         .await?;
+        if s.access_log.is_none() && before.is_some_and(|b| b.access_log.is_some()) {
+            let r = retry(self.budget, || async {
+                self.aws
+                    .apigw
+                    .delete_access_log_settings()
+                    .api_id(&api_id)
+                    .stage_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeleteAccessLogSettings", name, e))
+            })
+            .await;
+            gone_is_done(r)?;
+        }
         if let Some(b) = before {
             for key in b.routes.keys().filter(|k| !s.routes.contains_key(*k)) {
                 let r = retry(self.budget, || async {
@@ -1248,8 +1458,23 @@ impl Applier<'_> {
     }
 }
 
+/// Execution logging needs an account-wide CloudWatch role for API Gateway;
+/// AWS says so only in the message of a BadRequestException.
+fn logging_hint(mut e: AwsError) -> AwsError {
+    if e.message.contains("CloudWatch Logs role") {
+        e.hint = Some(
+            "execution logging needs an IAM role that lets API Gateway write to CloudWatch Logs, set once per account and region: \
+             create a role trusted by apigateway.amazonaws.com with the AmazonAPIGatewayPushToCloudWatchLogs policy, then run \
+             `aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role-arn>`; \
+             or set `api.logging.level: OFF`"
+                .to_owned(),
+        );
+    }
+    e
+}
+
 /// Deleting what is already gone counts as done.
-fn gone_is_done<T>(r: Result<T, AwsError>) -> Result<(), AwsError> {
+pub(crate) fn gone_is_done<T>(r: Result<T, AwsError>) -> Result<(), AwsError> {
     match r {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod apply;
+pub mod domain;
 pub mod observe;
 
 use std::future::Future;
@@ -27,6 +28,9 @@ pub struct Aws {
     pub apigw: aws_sdk_apigatewayv2::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub iam: aws_sdk_iam::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub region: String,
     pub account_id: String,
     pub partition: String,
@@ -84,6 +88,9 @@ impl Aws {
             apigw: aws_sdk_apigatewayv2::Client::new(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
+            acm: aws_sdk_acm::Client::new(&sdk),
+            route53: aws_sdk_route53::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
             region,
             account_id,
             partition,
@@ -264,7 +271,8 @@ fn classify(code: &str, message: &str) -> ErrorKind {
         | "ResourceConflictException"
         | "ResourceInUseException"
         | "ConcurrentModification"
-        | "ConcurrentModificationException" => ErrorKind::Conflict,
+        | "ConcurrentModificationException"
+        | "OperationAbortedException" => ErrorKind::Conflict,
         "InvalidParameterValueException"
             if message.contains("cannot be assumed by Lambda")
                 || message.contains("does not have permissions") =>

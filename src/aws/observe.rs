@@ -30,6 +30,10 @@ pub struct LiveIds {
     /// Route id and `$default` route response id by route key.
     pub routes: BTreeMap<String, (String, Option<String>)>,
     pub authorizers: BTreeMap<String, String>,
+    /// This stage's API mapping id by domain name.
+    pub mappings: BTreeMap<String, String>,
+    /// Certificates requested during a run, by domain name.
+    pub certificates: BTreeMap<String, String>,
 }
 
 /// A resource with a name wsdeploy would use that is not wsdeploy's.
@@ -96,12 +100,23 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         Some(found) => Some(read_api(aws, found, stage, &mut ids).await?),
         None => None,
     };
+    let (log_group, domains) = tokio::join!(
+        super::domain::observe_log_group(aws, config),
+        super::domain::observe_domains(aws, config, ids.api_id.as_deref()),
+    );
+    let (log_group, log_foreign) = log_group?;
+    let (domains, mapping_ids, domain_foreign) = domains?;
+    foreign.extend(log_foreign);
+    foreign.extend(domain_foreign);
+    ids.mappings = mapping_ids;
     Ok(Observed {
         state: State {
             roles,
             functions,
             permissions,
             api,
+            log_group,
+            domains,
         },
         ids,
         foreign,

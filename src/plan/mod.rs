@@ -42,6 +42,16 @@ pub enum Resource {
     Stage(String),
     /// A new deployment of the stage.
     Deployment(String),
+    /// The access-log group.
+    LogGroup(String),
+    /// The ACM certificate wsdeploy requests for a domain.
+    Certificate(String),
+    /// The API Gateway custom domain name.
+    DomainName(String),
+    /// This stage's API mapping on a domain.
+    ApiMapping(String),
+    /// The Route 53 alias records (A and AAAA) of a domain.
+    DnsRecords(String),
 }
 
 impl Resource {
@@ -59,6 +69,11 @@ impl Resource {
             Resource::RouteResponse(_) => "route response",
             Resource::Stage(_) => "stage",
             Resource::Deployment(_) => "deployment",
+            Resource::LogGroup(_) => "log group",
+            Resource::Certificate(_) => "certificate",
+            Resource::DomainName(_) => "domain",
+            Resource::ApiMapping(_) => "api mapping",
+            Resource::DnsRecords(_) => "dns records",
         }
     }
 
@@ -75,7 +90,12 @@ impl Resource {
             | Resource::Route(n)
             | Resource::RouteResponse(n)
             | Resource::Stage(n)
-            | Resource::Deployment(n) => n.clone(),
+            | Resource::Deployment(n)
+            | Resource::LogGroup(n)
+            | Resource::Certificate(n)
+            | Resource::DomainName(n)
+            | Resource::ApiMapping(n)
+            | Resource::DnsRecords(n) => n.clone(),
         }
     }
 
@@ -190,6 +210,19 @@ pub fn phase(a: &Action) -> u8 {
         (R::Stage(_), Op::Delete) => 91,
         (R::Stage(_), _) => 60,
         (R::Deployment(_), _) => 80,
+        // The stage writes to the log group: it must exist first.
+        (R::LogGroup(_), Op::Delete) => 97,
+        (R::LogGroup(_), _) => 58,
+        // The domain comes after the stage, so the API works at its own URL
+        // even while a certificate waits for validation.
+        (R::Certificate(_), Op::Delete) => 87,
+        (R::Certificate(_), _) => 61,
+        (R::DomainName(_), Op::Delete) => 86,
+        (R::DomainName(_), _) => 62,
+        (R::ApiMapping(_), Op::Delete) => 85,
+        (R::ApiMapping(_), _) => 63,
+        (R::DnsRecords(_), Op::Delete) => 84,
+        (R::DnsRecords(_), _) => 64,
     }
 }
 
@@ -200,6 +233,12 @@ pub fn plan(desired: &State, observed: &State) -> Plan {
     plan_functions(desired, observed, &mut actions);
     plan_permissions(desired, observed, &mut actions);
     plan_api(desired.api.as_ref(), observed.api.as_ref(), &mut actions);
+    plan_log_group(
+        desired.log_group.as_ref(),
+        observed.log_group.as_ref(),
+        &mut actions,
+    );
+    plan_domains(desired, observed, &mut actions);
     actions.sort_by(|a, b| (phase(a), &a.resource).cmp(&(phase(b), &b.resource)));
     Plan { actions }
 }
@@ -734,6 +773,200 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
                 changes: change("definition", deployed, wanted).into_iter().collect(),
                 reason: Some(reason.to_owned()),
             });
+        }
+    }
+}
+
+fn plan_log_group(want: Option<&LogGroup>, have: Option<&LogGroup>, out: &mut Vec<Action>) {
+    match (want, have) {
+        (Some(w), None) => out.push(action(
+            Op::Create,
+            Resource::LogGroup(w.name.clone()),
+            vec![],
+        )),
+        (Some(w), Some(h)) => {
+            let mut c = Vec::new();
+            let days = |d: Option<i64>| {
+                Some(d.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days")))
+            };
+            c.extend(change(
+                "retention",
+                days(h.retention_days),
+                days(w.retention_days),
+            ));
+            diff_map("tags", &h.tags, &w.tags, false, &mut c);
+            if !c.is_empty() {
+                out.push(action(Op::Update, Resource::LogGroup(w.name.clone()), c));
+            }
+        }
+        (None, Some(h)) => out.push(action(
+            Op::Delete,
+            Resource::LogGroup(h.name.clone()),
+            vec![],
+        )),
+        (None, None) => {}
+    }
+}
+
+fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    for (name, want) in &desired.domains {
+        let have = observed.domains.get(name);
+        if want.certificate.managed {
+            let cert = have
+                .map(|h| &h.certificate)
+                .filter(|c| c.managed && c.arn.is_some());
+            match cert.and_then(|c| c.status.as_deref()) {
+                None => out.push(action(
+                    Op::Create,
+                    Resource::Certificate(name.clone()),
+                    vec![Change {
+                        field: "validation".to_owned(),
+                        old: None,
+                        new: Some("DNS".to_owned()),
+                        sensitive: false,
+                    }],
+                )),
+                Some("ISSUED") => {}
+                Some("PENDING_VALIDATION") => out.push(Action {
+                    op: Op::Update,
+                    resource: Resource::Certificate(name.clone()),
+                    changes: vec![],
+                    reason: Some("waiting for DNS validation".to_owned()),
+                }),
+                Some(status) => out.push(Action {
+                    op: Op::Replace,
+                    resource: Resource::Certificate(name.clone()),
+                    changes: vec![],
+                    reason: Some(format!(
+                        "the certificate is {status}{}",
+                        cert.and_then(|c| c.reason.as_deref())
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    )),
+                }),
+            }
+        }
+        match have.filter(|h| h.exists) {
+            None => out.push(action(
+                Op::Create,
+                Resource::DomainName(name.clone()),
+                vec![],
+            )),
+            Some(h)
+                if !want.certificate.managed
+                    && h.domain_certificate_arn != want.certificate.arn =>
+            {
+                out.push(action(
+                    Op::Update,
+                    Resource::DomainName(name.clone()),
+                    change(
+                        "certificate",
+                        h.domain_certificate_arn.clone(),
+                        want.certificate.arn.clone(),
+                    )
+                    .into_iter()
+                    .collect(),
+                ))
+            }
+            Some(h)
+                if want.certificate.managed
+                    && h.certificate.managed
+                    && h.certificate.arn.is_some()
+                    && h.domain_certificate_arn != h.certificate.arn =>
+            {
+                out.push(action(
+                    Op::Update,
+                    Resource::DomainName(name.clone()),
+                    change(
+                        "certificate",
+                        h.domain_certificate_arn.clone(),
+                        h.certificate.arn.clone(),
+                    )
+                    .into_iter()
+                    .collect(),
+                ))
+            }
+            Some(_) => {}
+        }
+        let mapping = |m: &Option<String>| {
+            m.as_ref().map(|k| {
+                if k.is_empty() {
+                    "(root)".to_owned()
+                } else {
+                    format!("/{k}")
+                }
+            })
+        };
+        match have.and_then(|h| h.mapping.as_ref()) {
+            None => out.push(action(
+                Op::Create,
+                Resource::ApiMapping(name.clone()),
+                change("path", None, mapping(&want.mapping))
+                    .into_iter()
+                    .collect(),
+            )),
+            Some(k) if Some(k) != want.mapping.as_ref() => out.push(action(
+                Op::Update,
+                Resource::ApiMapping(name.clone()),
+                change("path", mapping(&Some(k.clone())), mapping(&want.mapping))
+                    .into_iter()
+                    .collect(),
+            )),
+            Some(_) => {}
+        }
+        let have_records = have.is_some_and(|h| h.records);
+        if want.records && !have_records {
+            out.push(action(
+                Op::Create,
+                Resource::DnsRecords(name.clone()),
+                change("zone", None, want.zone.clone())
+                    .into_iter()
+                    .collect(),
+            ));
+        } else if !want.records && have_records {
+            out.push(action(
+                Op::Delete,
+                Resource::DnsRecords(name.clone()),
+                vec![],
+            ));
+        }
+    }
+    for (name, have) in &observed.domains {
+        if desired.domains.contains_key(name) {
+            continue;
+        }
+        if have.mapping.is_some() {
+            out.push(action(
+                Op::Delete,
+                Resource::ApiMapping(name.clone()),
+                vec![],
+            ));
+        }
+        // The domain, its records and its certificate are shared: they go
+        // with the last mapping.
+        if have.other_mappings > 0 {
+            continue;
+        }
+        if have.records {
+            out.push(action(
+                Op::Delete,
+                Resource::DnsRecords(name.clone()),
+                vec![],
+            ));
+        }
+        if have.exists {
+            out.push(action(
+                Op::Delete,
+                Resource::DomainName(name.clone()),
+                vec![],
+            ));
+        }
+        if have.certificate.managed && have.certificate.arn.is_some() {
+            out.push(action(
+                Op::Delete,
+                Resource::Certificate(name.clone()),
+                vec![],
+            ));
         }
     }
 }

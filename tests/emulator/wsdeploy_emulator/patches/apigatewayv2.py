@@ -2,6 +2,7 @@
 
 Added operations (moto 5.2 answers them with a 500): GetAuthorizers,
 GetRouteResponses, UpdateRouteResponse, UpdateStage, DeleteRouteSettings,
+DeleteAccessLogSettings,
 CreateDeployment, GetDeployments, GetDeployment, UpdateDeployment,
 DeleteDeployment, UpdateApiMapping, UpdateDomainName.
 
@@ -263,6 +264,16 @@ def delete_route_settings(self: ApiGatewayV2Response) -> Any:
     if route_key not in (stage.route_settings or {}):
         raise NotFound(f"Unable to find Route by key {route_key} within the provided RouteSettings")
     del stage.route_settings[route_key]
+    return 204, {}, ""
+
+
+def delete_access_log_settings(self: ApiGatewayV2Response) -> Any:
+    # DELETE /v2/apis/{apiId}/stages/{stageName}/accesslogsettings: the
+    # documented way to turn access logging off.
+    parts = _segments(self)
+    api = self.apigatewayv2_backend.get_api(parts[-4])
+    stage = api.get_stage(parts[-2])
+    stage.access_log_settings = None
     return 204, {}, ""
 
 
@@ -624,6 +635,7 @@ NEW_URL_PATHS = {
     _API + "/stages/(?P<stage_name>[^/]+)/routesettings/(?P<route_key>[^/]+)$": (
         ApiGatewayV2Response.dispatch
     ),
+    _API + "/stages/(?P<stage_name>[^/]+)/accesslogsettings$": ApiGatewayV2Response.dispatch,
     # ARNs of stages and domain names contain slashes once URL-decoded.
     "{0}/v2/tags/(?P<resource_arn_any>.+)$": ApiGatewayV2Response.dispatch,
 }
@@ -636,6 +648,7 @@ NEW_OPERATIONS = {
     "delete_deployment": delete_deployment,
     "update_stage": update_stage,
     "delete_route_settings": delete_route_settings,
+    "delete_access_log_settings": delete_access_log_settings,
     "get_authorizers": get_authorizers,
     "get_route_responses": get_route_responses,
     "update_route_response": update_route_response,
