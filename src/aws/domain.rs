@@ -362,10 +362,13 @@ pub async fn observe_domains(
             continue;
         };
         d.zone = Some(zone.clone());
-        if !d.exists {
-            continue;
-        }
-        let target = target(aws, name).await?;
+        // Before the domain exists nothing can point at it: any record at
+        // its name is someone else's.
+        let target = if d.exists {
+            target(aws, name).await?
+        } else {
+            None
+        };
         match records_state(aws, &zone_id, name, target.as_ref()).await? {
             Records::Ours => d.records = true,
             Records::Absent => {}
@@ -686,11 +689,10 @@ pub async fn validate_certificate(
     };
     let zone_id = find_zone(aws, zone).await?.ok_or_else(|| no_zone(zone))?;
     // ResourceRecord appears a few seconds after RequestCertificate.
+    // The validation record stays in the zone even once the certificate is
+    // issued: ACM needs it to renew.
     let records = loop {
         let detail = describe(aws, arn).await?;
-        if detail.status() == Some(&acm::CertificateStatus::Issued) {
-            return Ok(());
-        }
         let mut recs: BTreeMap<String, (String, String)> = BTreeMap::new();
         let mut missing = false;
         for v in detail.domain_validation_options() {
@@ -706,6 +708,9 @@ pub async fn validate_certificate(
         }
         if !missing && !recs.is_empty() {
             break recs;
+        }
+        if detail.status() == Some(&acm::CertificateStatus::Issued) && recs.is_empty() && !missing {
+            return Ok(());
         }
         if start.elapsed() > Duration::from_secs(120) {
             return Err(AwsError::local(

@@ -3,7 +3,9 @@
 //! Patterns are globs relative to the code directory, matched against paths
 //! with `/` separators. `*` stays within one directory, `**` crosses them,
 //! and a pattern ending in `/` means everything below that directory.
-//! `.git/` and `.wsdeploy/` are always left out. The zip builder and the
+//! `.git/` and `.wsdeploy/` are always left out, and so is the config file
+//! itself when it sits inside the code directory (it is not code, and a
+//! change to it must not change every package). The zip builder and the
 //! validator share this filter, so a handler that validation accepts is a
 //! handler that gets shipped.
 
@@ -23,6 +25,9 @@ pub struct FileFilter {
     include_set: Option<GlobSet>,
     #[serde(skip)]
     exclude_set: GlobSet,
+    /// Files left out whatever the patterns say (the config file itself).
+    #[serde(skip)]
+    excluded_files: Vec<String>,
 }
 
 impl FileFilter {
@@ -44,19 +49,26 @@ impl FileFilter {
             exclude,
             include_set,
             exclude_set,
+            excluded_files: Vec::new(),
         })
+    }
+
+    /// Also leaves out one file, by its exact relative path.
+    pub fn without_file(mut self, rel: &str) -> Self {
+        self.excluded_files.push(rel.to_owned());
+        self
     }
 
     /// Whether the file at `rel` (relative, `/`-separated) is shipped.
     pub fn accepts(&self, rel: &str) -> bool {
         let included = self.include_set.as_ref().is_none_or(|s| s.is_match(rel));
-        included && !self.exclude_set.is_match(rel)
+        included && !self.excluded(rel)
     }
 
     /// Whether `rel` is left out by an exclude pattern (as opposed to not
     /// being included), for messages.
     pub fn excluded(&self, rel: &str) -> bool {
-        self.exclude_set.is_match(rel)
+        self.exclude_set.is_match(rel) || self.excluded_files.iter().any(|f| f == rel)
     }
 }
 
@@ -103,6 +115,16 @@ mod tests {
         assert!(!all.accepts("vendor/lib/.git/HEAD"));
         assert!(all.excluded(".git/"));
         assert!(!all.accepts("node_modules/x/index.js"));
+    }
+
+    #[test]
+    fn the_config_file_is_never_shipped() {
+        let f = FileFilter::new(vec![], vec![])
+            .unwrap()
+            .without_file("wsdeploy.yml");
+        assert!(!f.accepts("wsdeploy.yml"));
+        assert!(f.accepts("sub/wsdeploy.yml"));
+        assert!(f.accepts("index.js"));
     }
 
     #[test]

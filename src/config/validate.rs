@@ -1338,7 +1338,15 @@ impl Validator<'_, '_, '_> {
         let exclude: Vec<String> = pick(&f.exclude, &d.exclude)
             .map(|v| v.iter().map(|s| s.value.clone()).collect())
             .unwrap_or_default();
-        let filter = FileFilter::new(include, exclude).ok();
+        let config_file = code
+            .as_ref()
+            .and_then(|(dir, _)| relative_to(self.ctx.file, dir));
+        let filter = FileFilter::new(include, exclude)
+            .ok()
+            .map(|f| match &config_file {
+                Some(rel) => f.without_file(rel),
+                None => f,
+            });
         ok &= filter.is_some();
 
         let handler = match &f.handler {
@@ -1646,6 +1654,19 @@ fn is_resource(resource: &str) -> bool {
 enum FnRef<'a> {
     String(&'a S<String>),
     Inline(&'a RawFunction),
+}
+
+/// `file` relative to `dir` with `/` separators, when it is inside it.
+fn relative_to(file: &Path, dir: &Path) -> Option<String> {
+    let file = std::fs::canonicalize(file).ok()?;
+    let dir = std::fs::canonicalize(dir).ok()?;
+    let rel = file.strip_prefix(&dir).ok()?;
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 #[cfg(unix)]
