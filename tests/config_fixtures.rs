@@ -58,6 +58,8 @@ fn valid_fixtures_load_without_errors() {
         "fixtures/minimal/wsdeploy.yml",
         "fixtures/full/wsdeploy.yml",
         "fixtures/full/wsdeploy.shorthand.yml",
+        "fixtures/full/wsdeploy.external.yml",
+        "fixtures/full/wsdeploy.log-destination.yml",
         "fixtures/spec/wsdeploy.yml",
     ] {
         let l = load_fixture(f);
