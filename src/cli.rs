@@ -49,6 +49,9 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// How long, in seconds, a write is retried while AWS throttles it or reports a conflict.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 90)]
+    pub retry_budget: u64,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -133,7 +136,10 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
             region: cli.region.clone(),
             endpoint_url: cli.endpoint_url.clone(),
         },
-        budget: RetryBudget::default(),
+        budget: RetryBudget {
+            transient: std::time::Duration::from_secs(cli.retry_budget),
+            ..RetryBudget::default()
+        },
         certificate_timeout: match cli.command {
             Command::Deploy {
                 certificate_timeout,

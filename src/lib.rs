@@ -5,6 +5,10 @@
 //! model; `render` turns diagnostics into text or JSON; `schema` generates
 //! the JSON Schema from the config types; `cli` wires commands to them.
 
+// Nothing that came over the network (or from the user) may panic: the
+// library never unwraps. Unit tests may.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod aws;
 pub mod cli;
 pub mod commands;

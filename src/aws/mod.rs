@@ -58,6 +58,13 @@ impl Aws {
         if let Some(e) = &opts.endpoint_url {
             loader = loader.endpoint_url(e);
         }
+        // Reads are retried by the SDK (throttling and transient errors);
+        // writes also go through `retry` with its longer budgets.
+        loader = loader.retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(6)
+                .with_max_backoff(Duration::from_secs(2)),
+        );
         let sdk = loader.load().await;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
             return Err(AwsError::local(
@@ -318,7 +325,10 @@ fn hint_for(kind: ErrorKind, operation: &str, code: &str) -> Option<String> {
                 .to_owned(),
         ),
         ErrorKind::Transport => Some("AWS did not answer: check the network, the region and `--endpoint-url`".to_owned()),
-        ErrorKind::Throttled => Some("AWS is throttling this account; wait a little and run again".to_owned()),
+        ErrorKind::Throttled => Some(
+            "AWS kept throttling this account through wsdeploy's retries: wait a little and run again (`--retry-budget` sets how long writes are retried)"
+                .to_owned(),
+        ),
         _ => None,
     }
 }

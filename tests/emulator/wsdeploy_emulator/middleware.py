@@ -112,6 +112,8 @@ class EmulatorMiddleware:
         if faults["latency_ms"]:
             time.sleep(faults["latency_ms"] / 1000.0)
         try:
+            if call.mutating and not STATE.admit_mutation():
+                self.hold_while_frozen()
             self.inject(call, body, faults)
             body = pagination.limit_request(call, environ, body, faults["page_size"])
             pagination.check_token(call, environ, body)
@@ -140,6 +142,15 @@ class EmulatorMiddleware:
             }
         )
         return status, headers, answer
+
+    def hold_while_frozen(self) -> None:
+        """A crash test froze mutations: hold this request (as if the
+        process that sent it were about to die) until the test lifts the
+        freeze, at most 120 s, then drop it without touching any state."""
+        deadline = time.time() + 120
+        while STATE.frozen() and time.time() < deadline:
+            time.sleep(0.02)
+        raise AwsError(503, "ServiceUnavailable", "request dropped by a crash test", fault="frozen")
 
     def forward(
         self, environ: dict[str, Any], body: bytes

@@ -56,6 +56,13 @@ FIELDS: dict[str, tuple[Any, Any, str]] = {
         "largest page returned by paginated list calls; null = moto's own",
     ),
     "seed": ((int, type(None)), None, "seed of the random faults; null = random"),
+    "freeze_after_mutations": (
+        (int, type(None)),
+        None,
+        "crash tests: let this many mutating requests through, then hold every "
+        "further mutating request until the setting changes, and answer it 503 "
+        "without touching state; null = off",
+    ),
 }
 
 DEFAULTS: dict[str, Any] = {name: spec[1] for name, spec in FIELDS.items()}

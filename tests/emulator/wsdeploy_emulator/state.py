@@ -61,6 +61,8 @@ class EmulatorState:
     functions: dict[str, FunctionClock] = field(default_factory=dict)
     roles_created: dict[str, float] = field(default_factory=dict)
     changes_insync_at: dict[str, float] = field(default_factory=dict)
+    # Mutating requests let through since `freeze_after_mutations` was set.
+    mutations_admitted: int = 0
 
     def __post_init__(self) -> None:
         self._install(dict(self.faults))
@@ -84,6 +86,7 @@ class EmulatorState:
         # the quota buckets, so a test that sets faults starts from a known
         # point.
         self.faults = new
+        self.mutations_admitted = 0
         if new["seed"] is not None:
             self.rng.seed(new["seed"])
         self.buckets = {
@@ -106,6 +109,25 @@ class EmulatorState:
             self.roles_created.clear()
             self.changes_insync_at.clear()
             self._install(dict(self.launch))
+
+    # -- crash tests ------------------------------------------------------
+
+    def admit_mutation(self) -> bool:
+        """Whether a mutating request may go on under `freeze_after_mutations`
+        (counting it when it may)."""
+        with self.lock:
+            limit = self.faults["freeze_after_mutations"]
+            if limit is None:
+                return True
+            if self.mutations_admitted < limit:
+                self.mutations_admitted += 1
+                return True
+            return False
+
+    def frozen(self) -> bool:
+        with self.lock:
+            limit = self.faults["freeze_after_mutations"]
+            return limit is not None and self.mutations_admitted >= limit
 
     # -- random faults ----------------------------------------------------
 

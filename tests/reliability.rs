@@ -1,0 +1,555 @@
+//! Reliability against the emulator: a deploy or remove killed (SIGKILL)
+//! after every one of its mutating calls converges on the next run to the
+//! live state an uninterrupted run makes; throttling and conflicts at 30%
+//! are survived, at 100% they fail within the retry budget; foreign
+//! resources with wsdeploy's names are never touched.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Emulator, EmulatorOptions, unique_name};
+
+struct App {
+    name: String,
+    config: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn chat(prefix: &str) -> App {
+    let name = unique_name(prefix);
+    let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat"),
+        &dir,
+    );
+    let config = dir.join("wsdeploy.yml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("\napp: chat\n", &format!("\napp: {name}\n"));
+    std::fs::write(&config, text).unwrap();
+    App { name, config }
+}
+
+fn command(em: &Emulator, app: &App, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    c.args(args)
+        .arg("-c")
+        .arg(&app.config)
+        .arg("--endpoint-url")
+        .arg(em.endpoint_url())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    c
+}
+
+fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
+    command(em, app, args).output().expect("wsdeploy runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(o: Output) -> Output {
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    o
+}
+
+fn successful_writes(em: &Emulator) -> usize {
+    em.calls()
+        .iter()
+        .filter(|c| c.mutating && (200..300).contains(&c.status))
+        .count()
+}
+
+/// A normalized dump of everything in the account that belongs to, or is
+/// named like, the app: ids and timestamps left out, the API's id replaced,
+/// lists sorted, so two dumps are equal exactly when the live states are.
+async fn dump(em: &Emulator, app: &str) -> Value {
+    let sdk = em.sdk_config();
+    let gw = aws_sdk_apigatewayv2::Client::new(&sdk);
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let mut out = BTreeMap::new();
+
+    let mut apis = Vec::new();
+    let mut token = None;
+    loop {
+        let page = gw.get_apis().set_next_token(token).send().await.unwrap();
+        apis.extend(
+            page.items()
+                .iter()
+                .filter(|a| a.name().is_some_and(|n| n.starts_with(app)))
+                .cloned(),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let ids: Vec<String> = apis
+        .iter()
+        .filter_map(|a| a.api_id().map(str::to_owned))
+        .collect();
+    let norm = |s: &str| {
+        ids.iter()
+            .fold(s.to_owned(), |acc, id| acc.replace(id.as_str(), "<api>"))
+    };
+    let mut api_dumps = Vec::new();
+    for a in &apis {
+        let id = a.api_id().unwrap();
+        let mut integrations = BTreeMap::new();
+        let mut token = None;
+        loop {
+            let page = gw
+                .get_integrations()
+                .api_id(id)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            for i in page.items() {
+                integrations.insert(
+                    i.integration_id().unwrap().to_owned(),
+                    i.integration_uri().unwrap_or_default().to_owned(),
+                );
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let mut authorizers = BTreeMap::new();
+        let mut authorizer_dumps = Vec::new();
+        for au in gw
+            .get_authorizers()
+            .api_id(id)
+            .send()
+            .await
+            .unwrap()
+            .items()
+        {
+            authorizers.insert(
+                au.authorizer_id().unwrap().to_owned(),
+                au.name().unwrap_or_default().to_owned(),
+            );
+            authorizer_dumps.push(json!([
+                au.name(),
+                au.authorizer_uri(),
+                au.identity_source()
+            ]));
+        }
+        let mut routes = Vec::new();
+        let mut token = None;
+        loop {
+            let page = gw
+                .get_routes()
+                .api_id(id)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            for r in page.items() {
+                let target = r
+                    .target()
+                    .and_then(|t| t.strip_prefix("integrations/"))
+                    .and_then(|i| integrations.get(i))
+                    .cloned();
+                let responses = gw
+                    .get_route_responses()
+                    .api_id(id)
+                    .route_id(r.route_id().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                let keys: Vec<String> = responses
+                    .items()
+                    .iter()
+                    .filter_map(|x| x.route_response_key().map(str::to_owned))
+                    .collect();
+                routes.push(json!([
+                    r.route_key(),
+                    target,
+                    r.authorization_type().map(|t| t.as_str().to_owned()),
+                    r.authorizer_id().and_then(|i| authorizers.get(i)),
+                    r.route_response_selection_expression(),
+                    keys
+                ]));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        routes.sort_by_key(|r| r.to_string());
+        let mut uris: Vec<String> = integrations.values().cloned().collect();
+        uris.sort();
+        let mut stages = Vec::new();
+        for s in gw.get_stages().api_id(id).send().await.unwrap().items() {
+            let deployment = match s.deployment_id() {
+                Some(d) => gw
+                    .get_deployment()
+                    .api_id(id)
+                    .deployment_id(d)
+                    .send()
+                    .await
+                    .unwrap()
+                    .description()
+                    .map(str::to_owned),
+                None => None,
+            };
+            let tags: BTreeMap<String, String> =
+                s.tags().cloned().unwrap_or_default().into_iter().collect();
+            stages.push(json!([
+                s.stage_name(),
+                format!("{:?}", s.default_route_settings()),
+                format!(
+                    "{:?}",
+                    s.route_settings()
+                        .map(|m| m.iter().collect::<BTreeMap<_, _>>())
+                ),
+                s.stage_variables()
+                    .map(|m| m.iter().collect::<BTreeMap<_, _>>()),
+                tags,
+                deployment
+            ]));
+        }
+        let tags: BTreeMap<String, String> =
+            a.tags().cloned().unwrap_or_default().into_iter().collect();
+        api_dumps.push(json!({"name": a.name(), "rse": a.route_selection_expression(), "tags": tags, "routes": routes, "integrations": uris, "authorizers": authorizer_dumps, "stages": stages}));
+    }
+    api_dumps.sort_by_key(|a| a.to_string());
+    out.insert("apis", Value::Array(api_dumps));
+
+    let mut functions = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = lambda
+            .list_functions()
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        for f in page.functions() {
+            let name = f.function_name().unwrap_or_default();
+            if !name.starts_with(app) {
+                continue;
+            }
+            let full = lambda
+                .get_function()
+                .function_name(name)
+                .send()
+                .await
+                .unwrap();
+            let c = full.configuration().unwrap();
+            let env: BTreeMap<String, String> = c
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|v| v.iter().map(|(k, v)| (k.clone(), norm(v))).collect())
+                .unwrap_or_default();
+            let tags: BTreeMap<String, String> = full
+                .tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let policy = match lambda.get_policy().function_name(name).send().await {
+                Ok(p) => {
+                    let doc: Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap();
+                    let mut sts: Vec<String> = doc["Statement"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|s| {
+                            norm(
+                                &json!([s["Sid"], s["Principal"], s["Action"], s["Condition"]])
+                                    .to_string(),
+                            )
+                        })
+                        .collect();
+                    sts.sort();
+                    sts
+                }
+                Err(_) => vec![],
+            };
+            functions.push(json!([
+                name,
+                c.runtime().map(|r| r.as_str().to_owned()),
+                c.handler(),
+                c.role(),
+                c.memory_size(),
+                c.timeout(),
+                c.code_sha256(),
+                env,
+                tags,
+                policy
+            ]));
+        }
+        marker = page.next_marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    functions.sort_by_key(|f| f.to_string());
+    out.insert("functions", Value::Array(functions));
+
+    let mut roles = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = iam.list_roles().set_marker(marker).send().await.unwrap();
+        for r in page.roles() {
+            if !r.role_name().starts_with(app) {
+                continue;
+            }
+            let name = r.role_name();
+            let mut policies = Vec::new();
+            let list = iam
+                .list_role_policies()
+                .role_name(name)
+                .max_items(100)
+                .send()
+                .await
+                .unwrap();
+            for p in list.policy_names() {
+                let doc = iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(p)
+                    .send()
+                    .await
+                    .unwrap();
+                policies.push(json!([p, norm(doc.policy_document())]));
+            }
+            let tags = iam
+                .list_role_tags()
+                .role_name(name)
+                .max_items(100)
+                .send()
+                .await
+                .unwrap();
+            let mut tags: Vec<(String, String)> = tags
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            tags.sort();
+            roles.push(json!([name, r.path(), policies, tags]));
+        }
+        marker = page
+            .marker()
+            .map(str::to_owned)
+            .filter(|_| page.is_truncated());
+        if marker.is_none() {
+            break;
+        }
+    }
+    roles.sort_by_key(|r| r.to_string());
+    out.insert("roles", Value::Array(roles));
+    json!(out)
+}
+
+/// Starts `args`, lets `k` writes through, kills the process with SIGKILL
+/// once they are done (or it has finished), and lifts the freeze.
+fn run_killed_after(em: &Emulator, app: &App, args: &[&str], k: usize) -> Option<i32> {
+    em.clear_calls();
+    em.set_faults(json!({"freeze_after_mutations": k}));
+    let mut child: Child = command(em, app, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if successful_writes(em) >= k {
+            // Give the k-th answer a moment to reach the process, then kill.
+            std::thread::sleep(Duration::from_millis(20));
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run neither wrote {k} times nor ended"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    em.set_faults(json!({"freeze_after_mutations": null}));
+    exited
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_killed_after_any_write_converges() {
+    let em = Emulator::start();
+    let app = chat("crash");
+    // The reference: an uninterrupted deploy.
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    let total = successful_writes(&em);
+    let reference = dump(&em, &app.name).await;
+    assert!(
+        total >= 30,
+        "chat's deploy should write about 32 times, wrote {total}"
+    );
+
+    let mut killed = 0;
+    for k in 1..=total {
+        em.reset();
+        killed += usize::from(run_killed_after(&em, &app, &["deploy"], k).is_none());
+        let out = wsdeploy(&em, &app, &["deploy"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        let live = dump(&em, &app.name).await;
+        assert_eq!(
+            live, reference,
+            "live state after a kill at write {k}/{total} and one re-run differs"
+        );
+    }
+    assert!(
+        killed + 1 >= total,
+        "only {killed} of {total} runs were killed mid-way"
+    );
+    eprintln!(
+        "deploy: killed after each of {total} writes ({killed} kills); each time one more deploy converged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remove_killed_after_any_write_leaves_nothing_after_one_more() {
+    let em = Emulator::start();
+    let app = chat("crashrm");
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    let total = successful_writes(&em);
+    let empty = dump(&em, &app.name).await;
+    assert_eq!(empty, json!({"apis": [], "functions": [], "roles": []}));
+
+    let mut killed = 0;
+    for k in 1..=total {
+        em.reset();
+        ok(wsdeploy(&em, &app, &["deploy"]));
+        killed += usize::from(run_killed_after(&em, &app, &["remove", "--yes"], k).is_none());
+        let out = wsdeploy(&em, &app, &["remove", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        assert_eq!(
+            dump(&em, &app.name).await,
+            empty,
+            "something is left after a kill at write {k}/{total}"
+        );
+    }
+    assert!(
+        killed + 1 >= total,
+        "only {killed} of {total} runs were killed mid-way"
+    );
+    eprintln!(
+        "remove: killed after each of {total} writes ({killed} kills); each time one more remove left nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thirty_percent_throttling_and_conflicts_are_survived() {
+    let em = Emulator::start_with(
+        EmulatorOptions::new()
+            .fault("throttle_rate", json!(0.3))
+            .fault("conflict_rate", json!(0.3))
+            .fault("seed", json!(7)),
+    );
+    let app = chat("flaky");
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    let faults = em.calls().iter().filter(|c| c.fault.is_some()).count();
+    assert!(
+        faults > 10,
+        "the profile should have injected many faults, saw {faults}"
+    );
+    em.set_faults(json!({"throttle_rate": 0.0, "conflict_rate": 0.0}));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    em.set_faults(json!({"throttle_rate": 0.3, "conflict_rate": 0.3}));
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    em.set_faults(json!({"throttle_rate": 0.0, "conflict_rate": 0.0}));
+    assert_eq!(
+        dump(&em, &app.name).await,
+        json!({"apis": [], "functions": [], "roles": []})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn constant_throttling_fails_within_the_budget_and_names_the_operation() {
+    let em = Emulator::start();
+    let app = chat("choke");
+    // Reads succeed, every write is refused: deploy must give up, not hang.
+    em.set_faults(json!({"conflict_rate": 1.0}));
+    let start = Instant::now();
+    let out = wsdeploy(&em, &app, &["deploy", "--retry-budget", "2"]);
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CreateApi") && stderr.contains("ConflictException"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("retry budget for this error is 2 s"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(60), "gave up after {took:?}");
+
+    // Everything throttled, reads included.
+    em.set_faults(json!({"conflict_rate": 0.0, "throttle_rate": 1.0}));
+    let start = Instant::now();
+    let out = wsdeploy(&em, &app, &["deploy", "--retry-budget", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed")
+            && (stderr.contains("Throttl") || stderr.contains("TooManyRequests")),
+        "{stderr}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
