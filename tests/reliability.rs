@@ -47,6 +47,27 @@ fn chat(prefix: &str) -> App {
     App { name, config }
 }
 
+/// A one-route app with a custom domain (wsdeploy's certificate, Route 53
+/// records) and an access-log group.
+fn domain_app(prefix: &str, domain: &str) -> App {
+    let name = unique_name(prefix);
+    let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/default.mjs"),
+        "export const handler = async () => ({ statusCode: 200 });\n",
+    )
+    .unwrap();
+    let config = dir.join("wsdeploy.yml");
+    std::fs::write(
+        &config,
+        format!("app: {name}\nregion: us-east-1\napi:\n  accessLog: {{ retention: 7 }}\nroutes:\n  $default: src/default.handler\ndomain:\n  name: {domain}\n  path: v1\n"),
+    )
+    .unwrap();
+    App { name, config }
+}
+
 fn command(em: &Emulator, app: &App, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
     c.args(args)
@@ -373,6 +394,155 @@ async fn dump(em: &Emulator, app: &str) -> Value {
     }
     roles.sort_by_key(|r| r.to_string());
     out.insert("roles", Value::Array(roles));
+
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/apigateway/{app}"))
+        .send()
+        .await
+        .unwrap();
+    let mut group_dumps = Vec::new();
+    for g in groups.log_groups() {
+        let arn = format!(
+            "arn:aws:logs:us-east-1:123456789012:log-group:{}",
+            g.log_group_name().unwrap()
+        );
+        let tags: BTreeMap<String, String> = logs
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        group_dumps.push(json!([g.log_group_name(), g.retention_in_days(), tags]));
+    }
+    out.insert("logGroups", Value::Array(group_dumps));
+
+    // Account-wide domain resources: every domain name, its mappings, every
+    // certificate, every record in every zone (targets and validation
+    // values normalized: they are generated).
+    let mut domains = Vec::new();
+    let mut targets = Vec::new();
+    for d in gw.get_domain_names().send().await.unwrap().items() {
+        let name = d.domain_name().unwrap_or_default();
+        let conf = &d.domain_name_configurations()[0];
+        targets.push(
+            conf.api_gateway_domain_name()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        let mappings: Vec<Value> = gw
+            .get_api_mappings()
+            .domain_name(name)
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .iter()
+            .map(|m| {
+                json!([
+                    norm(m.api_id().unwrap_or_default()),
+                    m.stage(),
+                    m.api_mapping_key()
+                ])
+            })
+            .collect();
+        let tags = gw
+            .get_tags()
+            .resource_arn(format!("arn:aws:apigateway:us-east-1::/domainnames/{name}"))
+            .send()
+            .await
+            .unwrap();
+        let tags: BTreeMap<String, String> = tags
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        domains.push(json!([
+            name,
+            conf.certificate_arn().is_some(),
+            mappings,
+            tags
+        ]));
+    }
+    out.insert("domains", Value::Array(domains));
+    let acm = aws_sdk_acm::Client::new(&sdk);
+    let mut certs: Vec<Value> = Vec::new();
+    for c in acm
+        .list_certificates()
+        .send()
+        .await
+        .unwrap()
+        .certificate_summary_list()
+    {
+        let tags = acm
+            .list_tags_for_certificate()
+            .certificate_arn(c.certificate_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let tags: Vec<(String, Option<String>)> = tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().map(str::to_owned)))
+            .collect();
+        certs.push(json!([
+            c.domain_name(),
+            c.status().map(|s| s.as_str().to_owned()),
+            tags
+        ]));
+    }
+    certs.sort_by_key(|c| c.to_string());
+    out.insert("certificates", Value::Array(certs));
+    let r53 = aws_sdk_route53::Client::new(&sdk);
+    let mut records = Vec::new();
+    for z in r53.list_hosted_zones().send().await.unwrap().hosted_zones() {
+        let sets = r53
+            .list_resource_record_sets()
+            .hosted_zone_id(z.id())
+            .max_items(300)
+            .send()
+            .await
+            .unwrap();
+        for r in sets.resource_record_sets() {
+            let value = r
+                .alias_target()
+                .map(|a| {
+                    if targets
+                        .iter()
+                        .any(|t| a.dns_name().trim_end_matches('.') == t)
+                    {
+                        "<domain target>".to_owned()
+                    } else {
+                        a.dns_name().to_owned()
+                    }
+                })
+                .or_else(|| {
+                    r.resource_records().first().map(|v| {
+                        if r.r#type().as_str() == "CNAME" {
+                            "<validation>".to_owned()
+                        } else {
+                            v.value().to_owned()
+                        }
+                    })
+                })
+                .unwrap_or_default();
+            let name = if r.r#type().as_str() == "CNAME" {
+                "<validation name>".to_owned()
+            } else {
+                r.name().to_owned()
+            };
+            records.push(json!([name, r.r#type().as_str(), value]));
+        }
+    }
+    records.sort_by_key(|r| r.to_string());
+    out.insert("records", Value::Array(records));
     json!(out)
 }
 
@@ -464,7 +634,9 @@ async fn a_remove_killed_after_any_write_leaves_nothing_after_one_more() {
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
     let total = successful_writes(&em);
     let empty = dump(&em, &app.name).await;
-    assert_eq!(empty, json!({"apis": [], "functions": [], "roles": []}));
+    assert_eq!(empty["apis"], json!([]));
+    assert_eq!(empty["functions"], json!([]));
+    assert_eq!(empty["roles"], json!([]));
 
     let mut killed = 0;
     for k in 1..=total {
@@ -552,4 +724,73 @@ async fn constant_throttling_fails_within_the_budget_and_names_the_operation() {
         "{stderr}"
     );
     assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_deploy_and_remove_killed_after_any_write_converge() {
+    let em = Emulator::start();
+    let zone = aws_sdk_route53::Client::new(&em.sdk_config())
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("crash")
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .to_owned();
+    let _ = zone;
+    let app = domain_app("crashdom", "crash.example.com");
+    let before = dump(&em, &app.name).await;
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    let total = successful_writes(&em);
+    let reference = dump(&em, &app.name).await;
+    assert_eq!(reference["domains"].as_array().unwrap().len(), 1);
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    let total_remove = successful_writes(&em);
+    assert_eq!(
+        dump(&em, &app.name).await,
+        before,
+        "remove leaves the account as it was"
+    );
+
+    let mut killed = 0;
+    for k in 1..=total {
+        ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+        killed += usize::from(run_killed_after(&em, &app, &["deploy"], k).is_none());
+        let out = wsdeploy(&em, &app, &["deploy"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        assert_eq!(
+            dump(&em, &app.name).await,
+            reference,
+            "after a kill at write {k}/{total}"
+        );
+    }
+    for k in 1..=total_remove {
+        killed += usize::from(run_killed_after(&em, &app, &["remove", "--yes"], k).is_none());
+        let out = wsdeploy(&em, &app, &["remove", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after a kill at remove write {k}/{total_remove}:\n{}",
+            text(&out)
+        );
+        assert_eq!(
+            dump(&em, &app.name).await,
+            before,
+            "after a kill at remove write {k}/{total_remove}"
+        );
+        ok(wsdeploy(&em, &app, &["deploy"]));
+    }
+    eprintln!(
+        "domain app: killed deploy after each of {total} writes and remove after each of {total_remove} ({killed} kills); each time one more run converged"
+    );
 }

@@ -426,12 +426,14 @@ impl Applier<'_> {
             .domains
             .get(name)
             .and_then(|h| h.certificate.arn.clone());
+        let api_id = self.api_id(shared)?;
         let arn = match (op, have) {
             (Op::Update, Some(arn)) => arn,
             (Op::Replace, old) => {
-                domain::request_certificate(self.aws, self.budget, d, old.as_deref()).await?
+                domain::request_certificate(self.aws, self.budget, d, &api_id, old.as_deref())
+                    .await?
             }
-            _ => domain::request_certificate(self.aws, self.budget, d, None).await?,
+            _ => domain::request_certificate(self.aws, self.budget, d, &api_id, None).await?,
         };
         if let Ok(mut ids) = shared.ids.lock() {
             ids.certificates.insert(name.to_owned(), arn.clone());

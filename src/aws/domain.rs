@@ -622,12 +622,16 @@ async fn record_sets(
 
 // -- apply ---------------------------------------------------------------------
 
-/// Idempotency token for a certificate request: the same name (and the
-/// same failed certificate being replaced) gives the same token, so a run
-/// that crashed after RequestCertificate gets the same certificate back.
-fn idempotency_token(name: &str, replacing: Option<&str>) -> String {
-    let digest =
-        crate::package::sha256_base64(format!("{name}|{}", replacing.unwrap_or("")).as_bytes());
+/// Idempotency token for a certificate request: the same name, API and
+/// failed certificate being replaced give the same token, so a run that
+/// crashed after RequestCertificate gets the same certificate back. The
+/// API's id is part of it because ACM remembers a token for an hour, even
+/// when its certificate was deleted meanwhile (remove, then deploy again):
+/// a new API gets a new certificate.
+fn idempotency_token(name: &str, api_id: &str, replacing: Option<&str>) -> String {
+    let digest = crate::package::sha256_base64(
+        format!("{name}|{api_id}|{}", replacing.unwrap_or("")).as_bytes(),
+    );
     let clean: String = digest
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -640,6 +644,7 @@ pub async fn request_certificate(
     aws: &Aws,
     budget: RetryBudget,
     want: &Domain,
+    api_id: &str,
     replacing: Option<&str>,
 ) -> Result<String, AwsError> {
     let tags: Vec<acm::Tag> = want
@@ -652,7 +657,7 @@ pub async fn request_certificate(
             .request_certificate()
             .domain_name(&want.name)
             .validation_method(acm::ValidationMethod::Dns)
-            .idempotency_token(idempotency_token(&want.name, replacing))
+            .idempotency_token(idempotency_token(&want.name, api_id, replacing))
             .set_tags(Some(tags.clone()))
             .send()
             .await
@@ -1207,9 +1212,13 @@ mod tests {
 
     #[test]
     fn tokens_are_stable_and_short() {
-        let a = idempotency_token("ws.example.com", None);
-        assert_eq!(a, idempotency_token("ws.example.com", None));
-        assert_ne!(a, idempotency_token("ws.example.com", Some("arn:old")));
+        let a = idempotency_token("ws.example.com", "abc", None);
+        assert_eq!(a, idempotency_token("ws.example.com", "abc", None));
+        assert_ne!(
+            a,
+            idempotency_token("ws.example.com", "abc", Some("arn:old"))
+        );
+        assert_ne!(a, idempotency_token("ws.example.com", "def", None));
         assert!(a.len() <= 32 && a.chars().all(|c| c.is_ascii_alphanumeric()));
     }
 
