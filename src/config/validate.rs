@@ -1762,7 +1762,8 @@ fn parse_acm_arn(s: &str) -> Option<&str> {
         && p[5].strip_prefix("certificate/").is_some_and(|id| {
             !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
-    ok.then_some(p[3])
+    // Lazily: `p[3]` does not exist when the text has fewer than three `:`.
+    ok.then(|| p[3])
 }
 
 fn check_domain_name(name: &str, allow_wildcard: bool) -> Result<(), String> {
@@ -1848,6 +1849,10 @@ mod tests {
             parse_acm_arn("arn:aws:acm:eu-west-1:1234:certificate/abc"),
             None
         );
+        // Fewer than four parts: an error, not an index out of bounds.
+        for short in ["notanarn", "a:b", "arn:aws:acm", ""] {
+            assert_eq!(parse_acm_arn(short), None, "{short}");
+        }
         assert!(is_log_group_arn(
             "arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*"
         ));
