@@ -515,10 +515,15 @@ impl Validator<'_, '_, '_> {
                 if let Some(r) = &s.retention
                     && !RETENTION_DAYS.contains(&r.value)
                 {
+                    let days = if r.interpolated {
+                        "the interpolated value".to_owned()
+                    } else {
+                        format!("{} days", r.value)
+                    };
                     self.err_hint(
                         r.pos,
                         "api.accessLog.retention",
-                        format!("{} days is not a CloudWatch Logs retention period", r.value),
+                        format!("{days} is not a CloudWatch Logs retention period"),
                         format!(
                             "use one of: {}",
                             RETENTION_DAYS
@@ -1107,20 +1112,30 @@ impl Validator<'_, '_, '_> {
         if let Some(m) = &f.memory_size
             && !(128..=10240).contains(&m.value)
         {
+            let size = if m.interpolated {
+                "(interpolated)".to_owned()
+            } else {
+                format!("{} MB", m.value)
+            };
             self.err_hint(
                 m.pos,
                 &child(path, "memorySize"),
-                format!("memory size {} MB is out of range", m.value),
+                format!("memory size {size} is out of range"),
                 "Lambda allows 128 to 10240 MB",
             );
         }
         if let Some(t) = &f.timeout
             && !(1..=900).contains(&t.value)
         {
+            let secs = if t.interpolated {
+                "(interpolated)".to_owned()
+            } else {
+                format!("{} s", t.value)
+            };
             self.err_hint(
                 t.pos,
                 &child(path, "timeout"),
-                format!("timeout {} s is out of range", t.value),
+                format!("timeout {secs} is out of range"),
                 "Lambda allows 1 to 900 seconds",
             );
         }
@@ -1574,11 +1589,17 @@ impl Validator<'_, '_, '_> {
         let found = candidates.iter().find(|c| dir.join(c).is_file());
         match found {
             None => {
-                let list = candidates
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
+                // The file names come from the handler: not for an
+                // interpolated one.
+                let list = if h.interpolated {
+                    "file for the interpolated handler".to_owned()
+                } else {
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                };
                 self.err_hint(
                     h.pos,
                     path,
@@ -1593,10 +1614,15 @@ impl Validator<'_, '_, '_> {
                 } else {
                     "is not matched by `include`"
                 };
+                let file = if h.interpolated {
+                    "of the interpolated handler".to_owned()
+                } else {
+                    format!("`{file}`")
+                };
                 self.err_hint(
                     h.pos,
                     path,
-                    format!("the handler file `{file}` {why}, so it would not be shipped"),
+                    format!("the handler file {file} {why}, so it would not be shipped"),
                     "adjust `include` / `exclude`",
                 );
                 false
@@ -1817,6 +1843,49 @@ pub fn default_zone(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the property test (tests/config_property.rs): these
+    /// messages quoted a value read from the environment.
+    #[test]
+    fn messages_never_quote_an_interpolated_number_or_handler() {
+        use crate::config::{LoadOptions, load_text};
+        use crate::diagnostic::Diagnostics;
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat/wsdeploy.yml");
+        let env = |name: &str| {
+            Some(match name {
+                "MODULE" => "default".to_owned(),
+                _ => "987654321".to_owned(),
+            })
+        };
+        let route = "app: chat\nroutes:\n  $default:\n    function:\n      handler: ";
+        for (text, secret) in [
+            (format!("{route}src/default.handler\n      memorySize: ${{env:N}}\n"), "987654321"),
+            (format!("{route}src/default.handler\n      timeout: ${{env:N}}\n"), "987654321"),
+            (format!("{route}src/${{env:N}}.handler\n"), "987654321"),
+            (
+                format!("{route}src/${{env:MODULE}}.handler\n      include: [src/lib/**]\n"),
+                "src/default",
+            ),
+            (
+                "app: chat\napi:\n  accessLog:\n    retention: ${env:N}\nroutes:\n  $default: src/default.handler\n".to_owned(),
+                "987654321",
+            ),
+        ] {
+            let mut diags = Diagnostics::default();
+            let opts = LoadOptions {
+                stage: None,
+                region: None,
+                env_region: Some("us-east-1"),
+                env: &env,
+            };
+            assert!(load_text(&file, &text, &opts, &mut diags).is_none(), "{text}");
+            assert!(diags.has_errors(), "{text}");
+            for d in &diags.items {
+                let hint = d.hint.as_deref().unwrap_or_default();
+                assert!(!d.message.contains(secret) && !hint.contains(secret), "{text}: {d:?}");
+            }
+        }
+    }
 
     #[test]
     fn regions() {
