@@ -5,8 +5,17 @@
 //! interpolated. A node whose text changed is marked `interpolated` so that
 //! no later message quotes it: it may carry an environment variable's value.
 
+use std::cell::Cell;
+
 use super::node::{Node, Pos, Value};
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+
+/// The most text `${...}` may produce in one file, in bytes: the parser's
+/// budget for scalar text. The parser's budgets count `${app}` as six
+/// bytes however long `app` is, so a long value repeated (by hand or
+/// behind YAML aliases) would otherwise multiply without bound. Real files
+/// produce a few kilobytes.
+pub const MAX_EXPANDED_BYTES: usize = 8 * 1024 * 1024;
 
 /// The values `${...}` can name besides the environment.
 #[derive(Debug, Clone, Default)]
@@ -14,6 +23,9 @@ pub struct Vars {
     pub app: Option<String>,
     pub stage: Option<String>,
     pub region: Option<String>,
+    /// Bytes of interpolated text produced so far, against
+    /// `MAX_EXPANDED_BYTES`.
+    pub expanded: Cell<usize>,
 }
 
 /// Looks up an environment variable. Injected so tests need not touch the
@@ -65,6 +77,9 @@ pub fn interpolate_str(
     env: EnvLookup,
     diags: &mut Diagnostics,
 ) -> Option<String> {
+    if vars.expanded.get() > MAX_EXPANDED_BYTES {
+        return None; // Reported once, where the budget ran out.
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut ok = true;
@@ -88,6 +103,28 @@ pub fn interpolate_str(
         let expr = after[..end].trim();
         match resolve(expr, vars, env) {
             Ok((v, from_env)) => {
+                let total = vars
+                    .expanded
+                    .get()
+                    .saturating_add(out.len())
+                    .saturating_add(v.len());
+                if total > MAX_EXPANDED_BYTES {
+                    vars.expanded.set(usize::MAX);
+                    diags.push(
+                        Diagnostic::error(
+                            Some(pos),
+                            path,
+                            format!(
+                                "`${{...}}` expands to more than {} MiB of text in this file",
+                                MAX_EXPANDED_BYTES >> 20
+                            ),
+                        )
+                        .with_hint(
+                            "a long value is repeated too often, directly or through YAML aliases",
+                        ),
+                    );
+                    return None;
+                }
                 if from_env {
                     diags.secrets.push(v.clone());
                 }
@@ -105,6 +142,8 @@ pub fn interpolate_str(
         rest = &after[end + 1..];
     }
     out.push_str(rest);
+    vars.expanded
+        .set(vars.expanded.get().saturating_add(out.len()));
     ok.then_some(out)
 }
 
@@ -177,6 +216,7 @@ mod tests {
             app: Some("chat".into()),
             stage: Some("dev".into()),
             region: None,
+            ..Vars::default()
         };
         let lookup = |k: &str| {
             env.iter()
@@ -215,5 +255,24 @@ mod tests {
     fn reports_every_error_in_one_string() {
         let (_, d) = run("${nope} ${env:MISSING}", &[]);
         assert_eq!(d.len(), 2);
+    }
+
+    #[test]
+    fn a_long_value_repeated_is_refused_not_multiplied() {
+        // `${app}` behind nested aliases reaches here once per copy: 1,000
+        // copies of a 100 KB name would be 100 MB.
+        let vars = Vars {
+            app: Some("x".repeat(100_000)),
+            ..Vars::default()
+        };
+        let lookup = |_: &str| None;
+        let mut d = Diagnostics::default();
+        let produced: usize = (0..1000)
+            .filter_map(|_| interpolate_str("${app}", Pos::START, "x", &vars, &lookup, &mut d))
+            .map(|s| s.len())
+            .sum();
+        assert!(produced <= MAX_EXPANDED_BYTES, "{produced}");
+        assert_eq!(d.items.len(), 1, "reported once: {:?}", d.items);
+        assert!(d.items[0].message.contains("expands to more than 8 MiB"));
     }
 }
