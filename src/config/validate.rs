@@ -941,17 +941,24 @@ impl Validator<'_, '_, '_> {
             Some(z) => {
                 let zl = z.value.trim_end_matches('.').to_ascii_lowercase();
                 if let Err(why) = check_domain_name(&zl, false) {
-                    self.err(
-                        z.pos,
-                        "domain.hostedZone",
-                        format!("invalid hosted zone name: {why}"),
-                    );
+                    // `why` may quote a label.
+                    let msg = if z.interpolated {
+                        "invalid hosted zone name (interpolated)".to_owned()
+                    } else {
+                        format!("invalid hosted zone name: {why}")
+                    };
+                    self.err(z.pos, "domain.hostedZone", msg);
                     ok = false;
                 } else if ok && lower != zl && !lower.ends_with(&format!(".{zl}")) {
+                    let msg = if name.interpolated || z.interpolated {
+                        "the domain name is not inside the hosted zone".to_owned()
+                    } else {
+                        format!("`{lower}` is not inside the hosted zone `{zl}`")
+                    };
                     self.err_hint(
                         z.pos,
                         "domain.hostedZone",
-                        format!("`{lower}` is not inside the hosted zone `{zl}`"),
+                        msg,
                         "the hosted zone must be the domain or one of its parents",
                     );
                     ok = false;
@@ -969,7 +976,9 @@ impl Validator<'_, '_, '_> {
                 && v.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c));
             if !valid {
-                let hint = if v.starts_with('/') {
+                let hint = if v.starts_with('/') && p.interpolated {
+                    "write it without the leading `/`".to_owned()
+                } else if v.starts_with('/') {
                     format!(
                         "write it without the leading `/`: `{}`",
                         v.trim_start_matches('/')
@@ -1847,7 +1856,7 @@ mod tests {
     /// Found by the property test (tests/config_property.rs): these
     /// messages quoted a value read from the environment.
     #[test]
-    fn messages_never_quote_an_interpolated_number_or_handler() {
+    fn messages_never_quote_interpolated_text() {
         use crate::config::{LoadOptions, load_text};
         use crate::diagnostic::Diagnostics;
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat/wsdeploy.yml");
@@ -1858,6 +1867,7 @@ mod tests {
             })
         };
         let route = "app: chat\nroutes:\n  $default:\n    function:\n      handler: ";
+        let domain = "app: chat\nroutes:\n  $default: src/default.handler\ndomain:\n";
         for (text, secret) in [
             (format!("{route}src/default.handler\n      memorySize: ${{env:N}}\n"), "987654321"),
             (format!("{route}src/default.handler\n      timeout: ${{env:N}}\n"), "987654321"),
@@ -1868,6 +1878,22 @@ mod tests {
             ),
             (
                 "app: chat\napi:\n  accessLog:\n    retention: ${env:N}\nroutes:\n  $default: src/default.handler\n".to_owned(),
+                "987654321",
+            ),
+            (
+                format!("{domain}  name: ws.example.com\n  hostedZone: other-${{env:N}}.org\n"),
+                "987654321",
+            ),
+            (
+                format!("{domain}  name: ws.example.com\n  hostedZone: ${{env:N}}-.org\n"),
+                "987654321",
+            ),
+            (
+                format!("{domain}  name: ws-${{env:N}}.example.com\n  hostedZone: other.org\n"),
+                "987654321",
+            ),
+            (
+                format!("{domain}  name: ws.example.com\n  path: /v${{env:N}}/x\n"),
                 "987654321",
             ),
         ] {
