@@ -49,6 +49,9 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// How long, in seconds, to wait for another run's lock on this app and stage.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 300)]
+    pub lock_timeout: u64,
     /// How long, in seconds, a write is retried while AWS throttles it or reports a conflict.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 90)]
     pub retry_budget: u64,
@@ -83,6 +86,8 @@ pub enum Command {
     },
     /// Print the outputs of the deployed stage.
     Info,
+    /// Break the deploy lock of this app and stage (after a run was killed on another machine).
+    Unlock,
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
 }
@@ -103,9 +108,11 @@ pub fn run() -> u8 {
             printer.data(&crate::schema::schema_text());
             EXIT_OK
         }
-        Command::Diff { .. } | Command::Deploy { .. } | Command::Remove { .. } | Command::Info => {
-            aws_command(&cli, &printer)
-        }
+        Command::Diff { .. }
+        | Command::Deploy { .. }
+        | Command::Remove { .. }
+        | Command::Info
+        | Command::Unlock => aws_command(&cli, &printer),
     }
 }
 
@@ -131,6 +138,7 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
         return EXIT_ERROR;
     };
     let opts = commands::Options {
+        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
         connect: ConnectOptions {
             profile: cli.profile.clone(),
             region: cli.region.clone(),
@@ -172,6 +180,7 @@ fn aws_command(cli: &Cli, printer: &Printer) -> u8 {
             }
             Command::Deploy { .. } => commands::deploy(&config, &opts, printer).await,
             Command::Remove { yes, .. } => commands::remove(&config, &opts, printer, *yes).await,
+            Command::Unlock => commands::unlock(&config, &opts, printer).await,
             _ => commands::info(&config, &opts, printer).await,
         }
     })

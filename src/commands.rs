@@ -109,6 +109,8 @@ pub fn outputs(
 
 /// Flags shared by the AWS commands.
 pub struct Options {
+    /// The longest wait for another run's lock.
+    pub lock_timeout: Duration,
     pub connect: ConnectOptions,
     pub budget: RetryBudget,
     /// The longest wait for a certificate to be issued.
@@ -240,6 +242,15 @@ pub async fn plan_deploy(config: &Config, opts: &Options) -> Result<Planned, Fai
     let (packages, observed) = tokio::join!(build_packages(config), observe(&aws, config));
     let packages = packages?;
     let observed = observed.map_err(Failure::Aws)?;
+    replan(aws, config, packages, observed)
+}
+
+fn replan(
+    aws: Aws,
+    config: &Config,
+    packages: BTreeMap<String, Arc<Package>>,
+    observed: Observed,
+) -> Result<Planned, Failure> {
     if !observed.foreign.is_empty() {
         return Err(Failure::Foreign(observed.foreign));
     }
@@ -255,6 +266,61 @@ pub async fn plan_deploy(config: &Config, opts: &Options) -> Result<Planned, Fai
         desired,
         plan,
     })
+}
+
+/// Takes the lock of the app and stage, then reads live state again (it
+/// may have changed while this run planned or waited) and plans anew with
+/// `make_plan` (deploy's or remove's). On failure the lock is released.
+async fn lock_and_replan(
+    planned: Planned,
+    config: &Config,
+    opts: &Options,
+    printer: &Printer,
+    command: &str,
+    make_plan: impl Fn(Aws, Observed, BTreeMap<String, Arc<Package>>) -> Result<Planned, Failure>,
+) -> Result<(Planned, crate::aws::lock::Lock), Failure> {
+    let aws = planned.aws.clone();
+    let notice = |m: String| printer.message(&format!("{m}\n"));
+    let lock = crate::aws::lock::acquire(
+        &aws,
+        &config.app,
+        &config.stage,
+        command,
+        opts.lock_timeout,
+        &notice,
+    )
+    .await
+    .map_err(Failure::Aws)?;
+    // From here on an interrupt must not leave the lock behind: it stops
+    // new calls and lets the run release the lock.
+    APPLYING.store(true, Ordering::SeqCst);
+    let again = match observe(&aws, config).await {
+        Ok(o) => make_plan(aws.clone(), o, planned.packages.clone()),
+        Err(e) => Err(Failure::Aws(e)),
+    };
+    match again {
+        Ok(p) => {
+            if p.plan != planned.plan && printer.format == Format::Text {
+                printer.message("Live state changed while this run planned; the plan is now:\n");
+                printer.message(&render::text(&p.plan));
+            }
+            Ok((p, lock))
+        }
+        Err(f) => {
+            let _ = lock.release(&aws).await;
+            Err(f)
+        }
+    }
+}
+
+/// What `remove` does to observed state.
+fn remove_plan(observed: &State, keep_logs: bool) -> Plan {
+    let mut plan = plan::plan(&State::default(), observed);
+    if keep_logs {
+        plan.actions
+            .retain(|a| !matches!(a.resource, plan::Resource::LogGroup(_)));
+    }
+    plan
 }
 
 /// `wsdeploy diff`.
@@ -533,10 +599,28 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
     if printer.format == Format::Text {
         printer.message(&render::text(&planned.plan));
     }
-    let report = if planned.plan.is_empty() {
-        Report::default()
+    let (planned, report) = if planned.plan.is_empty() {
+        (planned, Report::default())
     } else {
-        run_apply(&planned, config, opts, printer, "applied").await
+        let locked = lock_and_replan(planned, config, opts, printer, "deploy", |aws, o, pk| {
+            replan(aws, config, pk, o)
+        })
+        .await;
+        let (planned, lock) = match locked {
+            Ok(x) => x,
+            Err(f) => {
+                let e = print_failure(printer, &f);
+                if printer.format == Format::Json {
+                    printer.json(&json!({"error": e}));
+                }
+                return EXIT_ERROR;
+            }
+        };
+        let report = run_apply(&planned, config, opts, printer, "applied").await;
+        if let Err(e) = lock.release(&planned.aws).await {
+            print_failure(printer, &Failure::Aws(e));
+        }
+        (planned, report)
     };
     let api_id = report
         .api_id
@@ -601,11 +685,7 @@ pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: boo
         }
     };
     // Foreign resources are simply left alone.
-    let mut plan = plan::plan(&State::default(), &observed.state);
-    if opts.keep_logs {
-        plan.actions
-            .retain(|a| !matches!(a.resource, plan::Resource::LogGroup(_)));
-    }
+    let plan = remove_plan(&observed.state, opts.keep_logs);
     if plan.is_empty() {
         match printer.format {
             Format::Json => printer.json(
@@ -652,7 +732,36 @@ pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: boo
         desired: State::default(),
         plan,
     };
+    let keep_logs = opts.keep_logs;
+    let locked = lock_and_replan(
+        planned,
+        config,
+        opts,
+        printer,
+        "remove",
+        |aws, o, packages| {
+            let plan = remove_plan(&o.state, keep_logs);
+            Ok(Planned {
+                aws,
+                observed: o,
+                packages,
+                desired: State::default(),
+                plan,
+            })
+        },
+    )
+    .await;
+    let (planned, lock) = match locked {
+        Ok(x) => x,
+        Err(f) => {
+            print_failure(printer, &f);
+            return EXIT_ERROR;
+        }
+    };
     let report = run_apply(&planned, config, opts, printer, "removed").await;
+    if let Err(e) = lock.release(&planned.aws).await {
+        print_failure(printer, &Failure::Aws(e));
+    }
     if printer.format == Format::Json {
         printer.json(&json!({"plan": render::json(&planned.plan), "result": report_json(&report)}));
     }
@@ -662,6 +771,34 @@ pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: boo
         EXIT_OK
     } else {
         EXIT_ERROR
+    }
+}
+
+/// `wsdeploy unlock`: breaks the lock of the app and stage.
+pub async fn unlock(config: &Config, opts: &Options, printer: &Printer) -> u8 {
+    let aws = match connect(config, opts).await {
+        Ok(a) => a,
+        Err(f) => {
+            print_failure(printer, &f);
+            return EXIT_ERROR;
+        }
+    };
+    match crate::aws::lock::unlock(&aws, &config.app, &config.stage).await {
+        Ok(Some(h)) => {
+            printer.message(&format!("Broke the lock held by {}.\n", h.describe()));
+            EXIT_OK
+        }
+        Ok(None) => {
+            printer.message(&format!(
+                "App `{}` stage `{}` is not locked.\n",
+                config.app, config.stage
+            ));
+            EXIT_OK
+        }
+        Err(e) => {
+            print_failure(printer, &Failure::Aws(e));
+            EXIT_ERROR
+        }
     }
 }
 

@@ -685,10 +685,17 @@ async fn thirty_percent_throttling_and_conflicts_are_survived() {
     em.set_faults(json!({"throttle_rate": 0.3, "conflict_rate": 0.3}));
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
     em.set_faults(json!({"throttle_rate": 0.0, "conflict_rate": 0.0}));
-    assert_eq!(
-        dump(&em, &app.name).await,
-        json!({"apis": [], "functions": [], "roles": []})
-    );
+    let left = dump(&em, &app.name).await;
+    for kind in [
+        "apis",
+        "functions",
+        "roles",
+        "logGroups",
+        "domains",
+        "certificates",
+    ] {
+        assert_eq!(left[kind], json!([]), "{kind} left: {left}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -792,5 +799,271 @@ async fn a_domain_deploy_and_remove_killed_after_any_write_converge() {
     }
     eprintln!(
         "domain app: killed deploy after each of {total} writes and remove after each of {total_remove} ({killed} kills); each time one more run converged"
+    );
+}
+
+/// Starts two commands at once and waits for both.
+fn both(em: &Emulator, a: (&App, &[&str]), b: (&App, &[&str])) -> (Output, Output) {
+    let first = command(em, a.0, a.1)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let second = command(em, b.0, b.1)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_deploys_at_once_take_turns() {
+    // 30 ms per request: each deploy takes a second or two, so they overlap.
+    let em = Emulator::start_with(EmulatorOptions::new().latency_ms(30));
+    let app = chat("twice");
+    let (one, two) = both(&em, (&app, &["deploy"]), (&app, &["deploy"]));
+    let one = ok(one);
+    let two = ok(two);
+    let waited = [&one, &two]
+        .iter()
+        .filter(|o| {
+            String::from_utf8_lossy(&o.stderr).contains("waiting for the lock held by `deploy`")
+        })
+        .count();
+    assert_eq!(
+        waited,
+        1,
+        "exactly one run waited:\n{}\n{}",
+        text(&one),
+        text(&two)
+    );
+    // The second found nothing left to do after the first: one of each.
+    let creates = |op: &str| {
+        em.calls()
+            .iter()
+            .filter(|c| c.operation == op && (200..300).contains(&c.status))
+            .count()
+    };
+    assert_eq!(creates("CreateApi"), 1);
+    assert_eq!(creates("CreateFunction"), 5);
+    assert_eq!(creates("CreateDeployment"), 1);
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_and_a_remove_at_once_do_not_interleave() {
+    let em = Emulator::start_with(EmulatorOptions::new().latency_ms(30));
+    let app = chat("race");
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    // Change the code so that deploy has something to do.
+    let handler = app.config.parent().unwrap().join("src/default.mjs");
+    std::fs::write(
+        &handler,
+        std::fs::read_to_string(&handler).unwrap() + "\n// v2\n",
+    )
+    .unwrap();
+    let (deploy, remove) = both(&em, (&app, &["deploy"]), (&app, &["remove", "--yes"]));
+    assert!(
+        deploy.status.code().is_some() && remove.status.code() == Some(0),
+        "{}\n{}",
+        text(&deploy),
+        text(&remove)
+    );
+    // Whichever went second saw the first's result: either everything is
+    // there and in sync, or nothing is.
+    let live = dump(&em, &app.name).await;
+    let deployed = !live["apis"].as_array().unwrap().is_empty();
+    if deployed {
+        ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+        assert_eq!(live["functions"].as_array().unwrap().len(), 5);
+    } else {
+        for kind in ["functions", "roles"] {
+            assert_eq!(live[kind], json!([]), "half removed: {live}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
+    let em = Emulator::start();
+    let app = chat("held");
+    // A lock left by a run on another machine (a host that is not this one).
+    let logs = aws_sdk_cloudwatchlogs::Client::new(
+        &em.sdk_config()
+            .into_builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
+    );
+    logs.create_log_group()
+        .log_group_name(format!("/wsdeploy/locks/{}/dev", app.name))
+        .tags("wsdeploy:lock-owner", "ci-runner-7:4242")
+        .tags("wsdeploy:lock-since", "1700000000")
+        .tags("wsdeploy:lock-command", "deploy")
+        .send()
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let out = wsdeploy(&em, &app, &["deploy", "--lock-timeout", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ci-runner-7:4242") && stderr.contains("wsdeploy unlock"),
+        "{stderr}"
+    );
+    assert!(start.elapsed() >= Duration::from_secs(2));
+    assert_eq!(
+        dump(&em, &app.name).await["apis"],
+        json!([]),
+        "nothing was written without the lock"
+    );
+    let out = ok(wsdeploy(&em, &app, &["unlock"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ci-runner-7:4242"),
+        "{}",
+        text(&out)
+    );
+    ok(wsdeploy(&em, &app, &["deploy", "--lock-timeout", "2"]));
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+}
+
+/// One foreign resource per kind, each with a name this app's deploy would
+/// use: untagged, or tagged for another app or stage. Deploy must stop and
+/// name every one; remove must leave them all; none is modified.
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_resources_of_every_kind_are_never_touched() {
+    let em = Emulator::start();
+    let sdk = em.sdk_config();
+    let name = unique_name("owner");
+    let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/default.mjs"),
+        "export const handler = async () => ({ statusCode: 200 });\n",
+    )
+    .unwrap();
+    let config = dir.join("wsdeploy.yml");
+    std::fs::write(
+        &config,
+        format!("app: {name}\nregion: us-east-1\napi:\n  accessLog: true\nroutes:\n  $default: src/default.handler\n  $connect: src/default.handler\ndomain: {name}.example.com\n"),
+    )
+    .unwrap();
+    let app = App {
+        name: name.clone(),
+        config,
+    };
+    aws_sdk_route53::Client::new(&sdk)
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("owner")
+        .send()
+        .await
+        .unwrap();
+
+    let gw = aws_sdk_apigatewayv2::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let acm = aws_sdk_acm::Client::new(&sdk);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+    // API of our name, tagged for another stage.
+    let api = gw
+        .create_api()
+        .name(format!("{name}-dev"))
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .tags("wsdeploy:app", &name)
+        .tags("wsdeploy:stage", "prod")
+        .send()
+        .await
+        .unwrap();
+    // Role of our function's name on another path.
+    let role = iam
+        .create_role()
+        .role_name(format!("{name}-dev-default"))
+        .path("/elsewhere/")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    // Function of our name, tagged for another app.
+    lambda
+        .create_function()
+        .function_name(format!("{name}-dev-connect"))
+        .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
+        .role(role.role().unwrap().arn())
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_smithy_types::Blob::new(vec![
+                    0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                ]))
+                .build(),
+        )
+        .tags("wsdeploy:app", "someone-else")
+        .tags("wsdeploy:stage", "dev")
+        .send()
+        .await
+        .unwrap();
+    // Untagged log group of our access-log name.
+    logs.create_log_group()
+        .log_group_name(format!("/aws/apigateway/{name}-dev"))
+        .send()
+        .await
+        .unwrap();
+    // Untagged custom domain of our domain name.
+    let cert = acm
+        .request_certificate()
+        .domain_name(format!("{name}.example.com"))
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .unwrap();
+    gw.create_domain_name()
+        .domain_name(format!("{name}.example.com"))
+        .domain_name_configurations(
+            aws_sdk_apigatewayv2::types::DomainNameConfiguration::builder()
+                .certificate_arn(cert.certificate_arn().unwrap())
+                .endpoint_type(aws_sdk_apigatewayv2::types::EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let before = dump(&em, &name).await;
+    em.clear_calls();
+    let out = wsdeploy(&em, &app, &["deploy"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (kind, what) in [
+        ("API", format!("{name}-dev ({})", api.api_id().unwrap())),
+        ("IAM role", format!("{name}-dev-default")),
+        ("Lambda function", format!("{name}-dev-connect")),
+        ("log group", format!("/aws/apigateway/{name}-dev")),
+        ("custom domain", format!("{name}.example.com")),
+    ] {
+        assert!(
+            stderr.contains(&format!("{kind} `{what}`")),
+            "deploy does not name the foreign {kind} `{what}`:\n{stderr}"
+        );
+    }
+    let writes: Vec<String> = em
+        .calls()
+        .into_iter()
+        .filter(|c| c.mutating)
+        .map(|c| c.operation)
+        .collect();
+    assert_eq!(writes, Vec::<String>::new(), "deploy wrote before stopping");
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    assert_eq!(
+        dump(&em, &name).await,
+        before,
+        "remove touched a foreign resource"
     );
 }

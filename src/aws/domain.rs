@@ -986,7 +986,7 @@ pub async fn create_domain_name(
                     want.name
                 ));
             }
-            aws.apigw
+            aws.apigw_once
                 .create_domain_name()
                 .domain_name(&want.name)
                 .domain_name_configurations(domain_config(certificate_arn))
@@ -1015,7 +1015,7 @@ pub async fn update_domain_name(
                     "waiting for the custom-domain quota (1 call / 30 s) to update {name}"
                 ));
             }
-            aws.apigw
+            aws.apigw_once
                 .update_domain_name()
                 .domain_name(name)
                 .domain_name_configurations(domain_config(certificate_arn))
@@ -1042,7 +1042,7 @@ pub async fn delete_domain_name(
                     "waiting for the custom-domain quota (1 call / 30 s) to delete {name}"
                 ));
             }
-            aws.apigw
+            aws.apigw_once
                 .delete_domain_name()
                 .domain_name(name)
                 .send()

@@ -12,6 +12,7 @@
 
 pub mod apply;
 pub mod domain;
+pub mod lock;
 pub mod observe;
 
 use std::future::Future;
@@ -26,6 +27,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 #[derive(Clone)]
 pub struct Aws {
     pub apigw: aws_sdk_apigatewayv2::Client,
+    /// API Gateway without the SDK's retries, for the domain-name calls:
+    /// `retry` waits out their quota and says so.
+    pub apigw_once: aws_sdk_apigatewayv2::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub iam: aws_sdk_iam::Client,
     pub acm: aws_sdk_acm::Client,
@@ -93,6 +97,11 @@ impl Aws {
         }
         Ok(Aws {
             apigw: aws_sdk_apigatewayv2::Client::new(&sdk),
+            apigw_once: aws_sdk_apigatewayv2::Client::from_conf(
+                aws_sdk_apigatewayv2::config::Builder::from(&sdk)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             lambda: aws_sdk_lambda::Client::new(&sdk),
             iam: aws_sdk_iam::Client::new(&sdk),
             acm: aws_sdk_acm::Client::new(&sdk),
