@@ -8,10 +8,11 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use aws_config::SdkConfig;
 use serde_json::json;
+use support::cli::{self, ok, text};
 use support::emulator::REGION;
 use support::{Emulator, EmulatorOptions, unique_name};
 
@@ -24,6 +25,10 @@ impl App {
     fn config(&self) -> PathBuf {
         self.dir.join("wsdeploy.yml")
     }
+}
+
+fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
+    cli::run(em, &app.config(), args)
 }
 
 /// A one-route app whose config ends with `extra` (domain, accessLog...).
@@ -48,38 +53,6 @@ fn write_config(app: &App, extra: &str) {
         app.name
     );
     std::fs::write(app.config(), text).unwrap();
-}
-
-fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
-        .args(args)
-        .arg("-c")
-        .arg(app.config())
-        .arg("--endpoint-url")
-        .arg(em.endpoint_url())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .expect("wsdeploy runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> Output {
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    o
 }
 
 fn stdout(o: &Output) -> String {

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use aws_sdk_apigatewayv2 as gw;
 use aws_sdk_iam as iam;
 use aws_sdk_lambda as lambda;
+use support::cli::{self, copy_dir, ok, text};
 use support::emulator::{ACCOUNT_ID, REGION};
 use support::{Emulator, EmulatorOptions, unique_name};
 
@@ -18,6 +19,10 @@ struct App {
     name: String,
     config: PathBuf,
     dir: PathBuf,
+}
+
+fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
+    cli::run(em, &app.config, args)
 }
 
 /// Copies `fixtures/<fixture>` to a scratch directory and gives it a
@@ -47,54 +52,6 @@ fn app_copy(fixture: &str, file: &str) -> App {
         .join("\n");
     std::fs::write(&config, text + "\n").unwrap();
     App { name, config, dir }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
-/// Runs wsdeploy against the emulator with dummy credentials and no
-/// access to the developer's AWS configuration.
-fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
-        .args(args)
-        .arg("-c")
-        .arg(&app.config)
-        .arg("--endpoint-url")
-        .arg(em.endpoint_url())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .expect("wsdeploy runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> Output {
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    o
 }
 
 /// The writes a run made to the app's resources. The deploy lock (a log
@@ -931,19 +888,7 @@ async fn ctrl_c_exits_130_and_a_rerun_converges() {
     let em = Emulator::start_with(EmulatorOptions::new().latency_ms(200));
     let app = app_copy("chat", "wsdeploy.yml");
     for delay_ms in [300u64, 2200] {
-        let child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
-            .args(["deploy", "-c"])
-            .arg(&app.config)
-            .arg("--endpoint-url")
-            .arg(em.endpoint_url())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        let child = cli::command(&em, &app.config, &["deploy"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

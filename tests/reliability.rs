@@ -12,6 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::cli::{self, copy_dir, ok, text};
 use support::{Emulator, EmulatorOptions, unique_name};
 
 struct App {
@@ -19,16 +20,12 @@ struct App {
     config: PathBuf,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
+fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
+    cli::run(em, &app.config, args)
+}
+
+fn command(em: &Emulator, app: &App, args: &[&str]) -> Command {
+    cli::command(em, &app.config, args)
 }
 
 fn chat(prefix: &str) -> App {
@@ -66,41 +63,6 @@ fn domain_app(prefix: &str, domain: &str) -> App {
     )
     .unwrap();
     App { name, config }
-}
-
-fn command(em: &Emulator, app: &App, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
-    c.args(args)
-        .arg("-c")
-        .arg(&app.config)
-        .arg("--endpoint-url")
-        .arg(em.endpoint_url())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    c
-}
-
-fn wsdeploy(em: &Emulator, app: &App, args: &[&str]) -> Output {
-    command(em, app, args).output().expect("wsdeploy runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> Output {
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    o
 }
 
 fn successful_writes(em: &Emulator) -> usize {

@@ -1,0 +1,62 @@
+//! Running the `wsdeploy` binary against an emulator, the way the
+//! integration tests do: dummy credentials, the emulator's endpoint, and no
+//! access to the developer's AWS configuration.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::emulator::{Emulator, REGION};
+
+/// `wsdeploy <args> -c <config> --endpoint-url <emulator>`, not started.
+pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    c.args(args)
+        .arg("-c")
+        .arg(config)
+        .arg("--endpoint-url")
+        .arg(em.endpoint_url())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    c
+}
+
+/// Runs wsdeploy to the end.
+pub fn run(em: &Emulator, config: &Path, args: &[&str]) -> Output {
+    command(em, config, args).output().expect("wsdeploy runs")
+}
+
+/// Exit code, stdout and stderr, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Asserts the run succeeded.
+pub fn ok(o: Output) -> Output {
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    o
+}
+
+/// Copies a directory tree (a fixture into a scratch directory).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
