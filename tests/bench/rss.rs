@@ -1,6 +1,7 @@
 //! The benchmark's process launcher: `rss OUT COMMAND [ARGS...]` runs the
 //! command (stdio inherited), waits for it, writes `<peak RSS in KiB>
-//! <wall time in ns>` to OUT and exits with the command's status.
+//! <wall time in ns> <CPU time (user + system) in µs>` to OUT and exits with
+//! the command's status.
 //!
 //! Why not measure from Python: Linux carries the RSS high-water mark of the
 //! memory a process had before `exec` into its `ru_maxrss`, and a child of
@@ -17,8 +18,9 @@ use std::time::Instant;
 const RUSAGE_CHILDREN: i32 = -1;
 
 extern "C" {
-    // struct rusage on 64-bit Linux: two struct timeval (16 bytes each), then
-    // 14 longs, the first of which is ru_maxrss (KiB).
+    // struct rusage on 64-bit Linux: ru_utime and ru_stime (struct timeval:
+    // seconds, microseconds), then 14 longs, the first of which is ru_maxrss
+    // (KiB).
     fn getrusage(who: i32, usage: *mut [i64; 18]) -> i32;
 }
 
@@ -39,9 +41,16 @@ fn main() -> ExitCode {
     let wall = started.elapsed();
     let mut usage = [0i64; 18];
     // SAFETY: `usage` is as large as struct rusage and writable.
-    let maxrss = if unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) } == 0 { usage[4] } else { -1 };
+    let (maxrss, cpu_us) = if unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) } == 0 {
+        (
+            usage[4],
+            (usage[0] + usage[2]) * 1_000_000 + usage[1] + usage[3],
+        )
+    } else {
+        (-1, -1)
+    };
     let written = std::fs::File::create(&args[0])
-        .and_then(|mut out| writeln!(out, "{maxrss} {}", wall.as_nanos()));
+        .and_then(|mut out| writeln!(out, "{maxrss} {} {cpu_us}", wall.as_nanos()));
     if let Err(error) = written {
         eprintln!("rss: cannot write {}: {error}", args[0]);
         return ExitCode::from(2);
