@@ -44,9 +44,9 @@ fn chat(prefix: &str) -> App {
     App { name, config }
 }
 
-/// A one-route app with a custom domain (wsdeploy's certificate, Route 53
-/// records) and an access-log group.
-fn domain_app(prefix: &str, domain: &str) -> App {
+/// An app in a scratch directory with one handler file; `body(name)` is
+/// the config after its `app:` line.
+fn scratch_app(prefix: &str, body: impl Fn(&str) -> String) -> App {
     let name = unique_name(prefix);
     let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -57,12 +57,18 @@ fn domain_app(prefix: &str, domain: &str) -> App {
     )
     .unwrap();
     let config = dir.join("wsdeploy.yml");
-    std::fs::write(
-        &config,
-        format!("app: {name}\nregion: us-east-1\napi:\n  accessLog: {{ retention: 7 }}\nroutes:\n  $default: src/default.handler\ndomain:\n  name: {domain}\n  path: v1\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("app: {name}\n{}", body(&name))).unwrap();
     App { name, config }
+}
+
+/// A one-route app with a custom domain (wsdeploy's certificate, Route 53
+/// records) and an access-log group.
+fn domain_app(prefix: &str, domain: &str) -> App {
+    scratch_app(prefix, |_| {
+        format!(
+            "region: us-east-1\napi:\n  accessLog: {{ retention: 7 }}\nroutes:\n  $default: src/default.handler\ndomain:\n  name: {domain}\n  path: v1\n"
+        )
+    })
 }
 
 fn successful_writes(em: &Emulator) -> usize {
@@ -899,25 +905,12 @@ async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
 async fn foreign_resources_of_every_kind_are_never_touched() {
     let em = Emulator::start();
     let sdk = em.sdk_config();
-    let name = unique_name("owner");
-    let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(
-        dir.join("src/default.mjs"),
-        "export const handler = async () => ({ statusCode: 200 });\n",
-    )
-    .unwrap();
-    let config = dir.join("wsdeploy.yml");
-    std::fs::write(
-        &config,
-        format!("app: {name}\nregion: us-east-1\napi:\n  accessLog: true\nroutes:\n  $default: src/default.handler\n  $connect: src/default.handler\ndomain: {name}.example.com\n"),
-    )
-    .unwrap();
-    let app = App {
-        name: name.clone(),
-        config,
-    };
+    let app = scratch_app("owner", |name| {
+        format!(
+            "region: us-east-1\napi:\n  accessLog: true\nroutes:\n  $default: src/default.handler\n  $connect: src/default.handler\ndomain: {name}.example.com\n"
+        )
+    });
+    let name = app.name.clone();
     aws_sdk_route53::Client::new(&sdk)
         .create_hosted_zone()
         .name("example.com")

@@ -241,22 +241,11 @@ pub async fn observe_domains(
     let mut mapping_ids = BTreeMap::new();
 
     // Domain names: wsdeploy's (by tag), and the configured one.
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .apigw
-            .get_domain_names()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetDomainNames", "custom domains", e))?;
-        items.extend(out.items().iter().cloned());
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let items = all_pages!(
+        aws.apigw.get_domain_names(),
+        "GetDomainNames",
+        "custom domains"
+    );
     for d in items {
         let name = d.domain_name().unwrap_or_default().to_ascii_lowercase();
         let mut tags: Tags = d

@@ -10,6 +10,29 @@
 // its size does not matter and boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+/// Every page of an API Gateway v2 `Get*` list call, collected. `$call`
+/// builds the request (it is built again for each page), `$op` names the
+/// operation and `$res` the resource for errors. Used inside a function
+/// returning `Result<_, AwsError>`.
+macro_rules! all_pages {
+    ($call:expr, $op:expr, $res:expr) => {{
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = $call
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| $crate::aws::AwsError::from_sdk($op, $res, e))?;
+            items.extend(out.items().iter().cloned());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break items;
+            }
+        }
+    }};
+}
+
 pub mod apply;
 pub mod domain;
 pub mod lock;

@@ -216,82 +216,21 @@ async fn read_api(
     let res = found.name.as_str();
     let (integrations, routes, authorizers, stages) = tokio::join!(
         async {
-            let mut items = Vec::new();
-            let mut token = None;
-            loop {
-                let out = c
-                    .get_integrations()
-                    .api_id(&api_id)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("GetIntegrations", res, e))?;
-                items.extend(out.items().iter().map(|i| {
-                    (
-                        i.integration_id().unwrap_or_default().to_owned(),
-                        i.integration_uri().unwrap_or_default().to_owned(),
-                    )
-                }));
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    return Ok::<_, AwsError>(items);
-                }
-            }
+            Ok::<_, AwsError>(all_pages!(
+                c.get_integrations().api_id(&api_id),
+                "GetIntegrations",
+                res
+            ))
         },
+        async { Ok::<_, AwsError>(all_pages!(c.get_routes().api_id(&api_id), "GetRoutes", res)) },
         async {
-            let mut items = Vec::new();
-            let mut token = None;
-            loop {
-                let out = c
-                    .get_routes()
-                    .api_id(&api_id)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("GetRoutes", res, e))?;
-                items.extend(out.items().iter().cloned());
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    return Ok::<_, AwsError>(items);
-                }
-            }
+            Ok::<_, AwsError>(all_pages!(
+                c.get_authorizers().api_id(&api_id),
+                "GetAuthorizers",
+                res
+            ))
         },
-        async {
-            let mut items = Vec::new();
-            let mut token = None;
-            loop {
-                let out = c
-                    .get_authorizers()
-                    .api_id(&api_id)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("GetAuthorizers", res, e))?;
-                items.extend(out.items().iter().cloned());
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    return Ok::<_, AwsError>(items);
-                }
-            }
-        },
-        async {
-            let mut items = Vec::new();
-            let mut token = None;
-            loop {
-                let out = c
-                    .get_stages()
-                    .api_id(&api_id)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("GetStages", res, e))?;
-                items.extend(out.items().iter().cloned());
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    return Ok::<_, AwsError>(items);
-                }
-            }
-        },
+        async { Ok::<_, AwsError>(all_pages!(c.get_stages().api_id(&api_id), "GetStages", res)) },
     );
     let (integrations, routes, authorizers, stages) =
         (integrations?, routes?, authorizers?, stages?);
@@ -300,6 +239,12 @@ async fn read_api(
     ids.api_endpoint = found.endpoint.clone();
     let mut integration_key_by_id = BTreeMap::new();
     let mut integration_keys = BTreeSet::new();
+    let integrations = integrations.iter().map(|i| {
+        (
+            i.integration_id().unwrap_or_default().to_owned(),
+            i.integration_uri().unwrap_or_default().to_owned(),
+        )
+    });
     for (id, uri) in integrations {
         let key = function_of_uri(&uri).unwrap_or(uri);
         integration_key_by_id.insert(id.clone(), key.clone());
