@@ -1796,6 +1796,72 @@ async fn updates_are_in_progress_then_successful() {
 }
 
 #[tokio::test]
+async fn updates_are_conditional_on_the_revision_id() {
+    let emulator = Emulator::shared();
+    let config = emulator.sdk_config_without_retries();
+    let functions = lambda(&config);
+    let name = unique_name("revisions");
+    let role_arn = create_role(&iam(&config), &name).await;
+    create_function(&functions, &name, &role_arn)
+        .await
+        .expect("CreateFunction");
+    let read = |f: &aws_sdk_lambda::Client| {
+        let f = f.clone();
+        let name = name.clone();
+        async move {
+            f.get_function_configuration()
+                .function_name(&name)
+                .send()
+                .await
+                .expect("GetFunctionConfiguration")
+                .revision_id()
+                .expect("RevisionId")
+                .to_owned()
+        }
+    };
+    let first = read(&functions).await;
+    functions
+        .wait_until_function_updated_v2()
+        .function_name(&name)
+        .wait(Duration::from_secs(20))
+        .await
+        .expect("active");
+    let updated = functions
+        .update_function_code()
+        .function_name(&name)
+        .zip_file(empty_zip())
+        .revision_id(&first)
+        .send()
+        .await
+        .expect("an update naming the current revision");
+    let second = read(&functions).await;
+    assert_ne!(first, second, "an update makes a new revision");
+    assert_eq!(updated.revision_id(), Some(second.as_str()));
+
+    functions
+        .wait_until_function_updated_v2()
+        .function_name(&name)
+        .wait(Duration::from_secs(20))
+        .await
+        .expect("updated");
+    let error = functions
+        .update_function_code()
+        .function_name(&name)
+        .zip_file(empty_zip())
+        .revision_id(&first)
+        .send()
+        .await
+        .expect_err("an update naming an old revision");
+    let error = error.into_service_error();
+    assert!(error.is_precondition_failed_exception(), "{error:?}");
+    assert_eq!(
+        read(&functions).await,
+        second,
+        "a refused update changes nothing"
+    );
+}
+
+#[tokio::test]
 async fn api_gateway_rate_quota_throttles_bursts() {
     // The rate is lowered from AWS's 10/s so that even a slow machine makes
     // 60 calls faster than the bucket refills (the profile test checks the

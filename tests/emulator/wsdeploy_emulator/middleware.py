@@ -225,6 +225,19 @@ class EmulatorMiddleware:
                         ROLE_NOT_ASSUMABLE,
                         fault="iam_propagation",
                     )
+        if call.operation in ("UpdateFunctionCode", "UpdateFunctionConfiguration"):
+            try:
+                conditional = bool(json.loads(body or b"{}").get("RevisionId"))
+            except (ValueError, AttributeError):
+                conditional = False
+            if conditional and STATE.refuse_as_stale():
+                raise AwsError(
+                    412,
+                    "PreconditionFailedException",
+                    "The Revision Id provided does not match the latest Revision Id. "
+                    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+                    fault="stale_revision",
+                )
         identifier = call.params.get("FunctionName") or call.params.get("Resource")
         if not identifier or not call.mutating:
             return

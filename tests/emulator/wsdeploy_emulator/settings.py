@@ -56,6 +56,13 @@ FIELDS: dict[str, tuple[Any, Any, str]] = {
         "largest page returned by paginated list calls; null = moto's own",
     ),
     "seed": ((int, type(None)), None, "seed of the random faults; null = random"),
+    "stale_revisions": (
+        int,
+        0,
+        "refuse this many of the next Lambda updates that name a RevisionId "
+        "with PreconditionFailedException, as if another run had just updated "
+        "the function",
+    ),
     "freeze_after_mutations": (
         (int, type(None)),
         None,

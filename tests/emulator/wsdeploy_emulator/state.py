@@ -63,6 +63,8 @@ class EmulatorState:
     changes_insync_at: dict[str, float] = field(default_factory=dict)
     # Mutating requests let through since `freeze_after_mutations` was set.
     mutations_admitted: int = 0
+    # Conditional Lambda updates refused since `stale_revisions` was set.
+    stale_refused: int = 0
 
     def __post_init__(self) -> None:
         self._install(dict(self.faults))
@@ -87,6 +89,7 @@ class EmulatorState:
         # point.
         self.faults = new
         self.mutations_admitted = 0
+        self.stale_refused = 0
         if new["seed"] is not None:
             self.rng.seed(new["seed"])
         self.buckets = {
@@ -121,6 +124,15 @@ class EmulatorState:
                 return True
             if self.mutations_admitted < limit:
                 self.mutations_admitted += 1
+                return True
+            return False
+
+    def refuse_as_stale(self) -> bool:
+        """Whether this conditional Lambda update is to be refused under
+        `stale_revisions` (counting it when it is)."""
+        with self.lock:
+            if self.stale_refused < self.faults["stale_revisions"]:
+                self.stale_refused += 1
                 return True
             return False
 

@@ -10,12 +10,18 @@ Refusing calls made inside those windows is the middleware's job.
 
 Also: AddPermission with a StatementId already in the function's policy is a
 ResourceConflictException, as on AWS (moto appends a second statement).
+
+And RevisionId, as on AWS: every code or configuration update gives the
+function a new revision, and an update that names a RevisionId other than
+the current one is refused with PreconditionFailedException (HTTP 412).
+moto's functions have no revision and ignore the parameter.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 from moto.awslambda import models, policy
@@ -27,6 +33,49 @@ _original_create_function = models.LambdaBackend.create_function
 _original_get_configuration = models.LambdaFunction.get_configuration
 _original_update_configuration = models.LambdaFunction.update_configuration
 _original_update_function_code = models.LambdaFunction.update_function_code
+_original_backend_update_code = models.LambdaBackend.update_function_code
+_original_backend_update_configuration = models.LambdaBackend.update_function_configuration
+
+
+class PreconditionFailed(LambdaClientError):
+    code = 412
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )
+
+
+def _revision(function: models.LambdaFunction) -> str:
+    """The function's current revision (moto's functions have none)."""
+    revision = getattr(function, "wsdeploy_revision", None)
+    if revision is None:
+        revision = str(uuid.uuid4())
+        function.wsdeploy_revision = revision
+    return revision
+
+
+def _conditional(original: Any) -> Any:
+    """Wraps a backend update: checks RevisionId first, then gives the
+    function a new revision."""
+
+    def update(
+        self: models.LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        function = self.get_function(function_name, qualifier)
+        wanted = body.get("RevisionId")
+        if wanted and wanted != _revision(function):
+            raise PreconditionFailed()
+        answer = original(self, function_name, qualifier, body)
+        if not body.get("DryRun"):
+            function.wsdeploy_revision = str(uuid.uuid4())
+            if isinstance(answer, dict):
+                answer["RevisionId"] = function.wsdeploy_revision
+        return answer
+
+    return update
 
 
 def _create_function(self: models.LambdaBackend, spec: dict[str, Any]) -> models.LambdaFunction:
@@ -37,6 +86,8 @@ def _create_function(self: models.LambdaBackend, spec: dict[str, Any]) -> models
 
 def _get_configuration(self: models.LambdaFunction, on_create: bool = False) -> dict[str, Any]:
     config = _original_get_configuration(self, on_create)
+    # AWS reports the revision with every configuration.
+    config["RevisionId"] = _revision(self)
     clock = STATE.function_clock(self.function_name)
     if clock is None:
         return config
@@ -94,6 +145,10 @@ def _add_statement(self: policy.Policy, raw: str, qualifier: str | None = None) 
 
 
 def install() -> None:
+    models.LambdaBackend.update_function_code = _conditional(_original_backend_update_code)
+    models.LambdaBackend.update_function_configuration = _conditional(
+        _original_backend_update_configuration
+    )
     policy.Policy.add_statement = _add_statement
     models.LambdaBackend.create_function = _create_function
     models.LambdaFunction.get_configuration = _get_configuration
