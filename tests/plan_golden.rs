@@ -204,3 +204,79 @@ fn full_from_nothing() {
     let p = run("fixtures/full/wsdeploy.yml", &State::default());
     snap("full_create", &p);
 }
+
+/// The longest chain of actions that wait for each other: the sequential
+/// writes a deploy needs at the least.
+fn depth(p: &plan::Plan, waits: &[plan::Waits]) -> usize {
+    let mut d: Vec<usize> = Vec::new();
+    for w in waits {
+        let before = (0..w.prefix).chain(w.on.iter().copied());
+        d.push(1 + before.map(|j| d[j]).max().unwrap_or(0));
+    }
+    assert_eq!(d.len(), p.actions.len());
+    d.into_iter().max().unwrap_or(0)
+}
+
+fn waits_text(p: &plan::Plan, waits: &[plan::Waits]) -> String {
+    let name = |i: usize| {
+        let a = &p.actions[i];
+        format!("{:?} {} {}", a.op, a.resource.kind(), a.resource.name())
+    };
+    let mut out = String::new();
+    for (i, w) in waits.iter().enumerate() {
+        let mut on: Vec<String> = w.on.iter().map(|&j| name(j)).collect();
+        if w.prefix > 0 {
+            on.insert(0, format!("the first {} actions", w.prefix));
+        }
+        out.push_str(&format!("{} <- [{}]\n", name(i), on.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
+    let c = config("fixtures/chat/wsdeploy.yml");
+    let want = desired::build(&c, &context(&c, None));
+    let p = plan::plan(&want, &State::default());
+    let waits = plan::dependencies(&p.actions, &want);
+    let at = |pred: &dyn Fn(&Resource) -> bool| {
+        p.actions.iter().position(|a| pred(&a.resource)).unwrap()
+    };
+    for (i, w) in waits.iter().enumerate() {
+        assert!(
+            w.prefix <= i && w.on.iter().all(|&j| j < i),
+            "action {i} waits for a later one"
+        );
+    }
+    let api = at(&|r| matches!(r, Resource::Api(_)));
+    let role = at(&|r| matches!(r, Resource::Role(n) if n == "chat-dev-sendMessage"));
+    let function = at(&|r| matches!(r, Resource::Function(n) if n == "chat-dev-sendMessage"));
+    let integration = at(&|r| matches!(r, Resource::Integration(n) if n == "chat-dev-sendMessage"));
+    let deployment = at(&|r| matches!(r, Resource::Deployment(_)));
+    assert!(waits[role].on.is_empty(), "a role needs nothing");
+    assert_eq!(waits[function].on, vec![api, role]);
+    assert_eq!(waits[integration].on, vec![api, function]);
+    assert_eq!(
+        waits[deployment].prefix, deployment,
+        "the deployment waits for everything"
+    );
+    // API and roles, then functions and policies, then integrations and
+    // permissions, then routes, then the deployment.
+    assert_eq!(depth(&p, &waits), 5);
+    insta::assert_snapshot!("chat_create__waits", waits_text(&p, &waits));
+}
+
+#[test]
+fn removing_keeps_the_phase_order() {
+    let observed = in_sync_chat();
+    let p = plan::plan(&State::default(), &observed);
+    let waits = plan::dependencies(&p.actions, &State::default());
+    for (i, w) in waits.iter().enumerate() {
+        let first_of_phase = p
+            .actions
+            .iter()
+            .position(|a| plan::phase(a) == plan::phase(&p.actions[i]))
+            .unwrap();
+        assert_eq!(w.prefix, first_of_phase, "{}", waits_text(&p, &waits));
+    }
+}

@@ -226,6 +226,120 @@ pub fn phase(a: &Action) -> u8 {
     }
 }
 
+/// The phase from which on an action waits for every action of the
+/// earlier phases (the domain, the deployment and every deletion); before
+/// it, an action waits only for what it uses.
+const BARRIER_PHASE: u8 = 61;
+
+/// The Lambda function an action works on, for running one function's
+/// actions one after the other.
+fn function_of(r: &Resource) -> Option<&str> {
+    match r {
+        Resource::Function(f) | Resource::FunctionCode(f) | Resource::Permission(f, _) => Some(f),
+        _ => None,
+    }
+}
+
+/// What an action waits for before it starts: every action before index
+/// `prefix`, and the actions in `on`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Waits {
+    pub prefix: usize,
+    pub on: Vec<usize>,
+}
+
+/// For each action of `actions` (in plan order) what it must wait for.
+/// Apply starts an action as soon as these are done, so independent chains
+/// (the roles and the API, one function and another) overlap instead of
+/// waiting phase by phase.
+///
+/// Before the barrier phase an action waits for: the API when it is being
+/// created or changed (everything but roles and the log group uses its id);
+/// its role (a policy, a function); its function (code, permissions, the
+/// integration, an authorizer); its integration and authorizer (a route);
+/// its route (a route response); the log group (the stage); and the
+/// previous action on the same function. From the barrier phase on, an
+/// action waits for every action of an earlier phase, as phases did.
+pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
+    use Resource as R;
+    let api = desired.api.as_ref();
+    let mut index: BTreeMap<&Resource, usize> = BTreeMap::new();
+    let mut api_index = None;
+    let mut log_group_index = None;
+    for (i, a) in actions.iter().enumerate() {
+        if phase(a) >= BARRIER_PHASE {
+            break;
+        }
+        match &a.resource {
+            R::Api(_) => api_index = Some(i),
+            R::LogGroup(_) => log_group_index = Some(i),
+            r => {
+                index.insert(r, i);
+            }
+        }
+    }
+    let find = |r: Resource| index.get(&r).copied();
+    let mut last_on_function: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut phase_start = 0;
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let pa = phase(a);
+            if i > 0 && phase(&actions[i - 1]) != pa {
+                phase_start = i;
+            }
+            let mut on: Vec<usize> = Vec::new();
+            if let Some(f) = function_of(&a.resource) {
+                on.extend(last_on_function.insert(f, i));
+            }
+            if pa >= BARRIER_PHASE {
+                return Waits {
+                    prefix: phase_start,
+                    on,
+                };
+            }
+            if !matches!(a.resource, R::Role(_) | R::LogGroup(_) | R::Api(_)) {
+                on.extend(api_index);
+            }
+            match &a.resource {
+                R::RolePolicy(r, _) => on.extend(find(R::Role(r.clone()))),
+                R::Function(f) => {
+                    let role = desired.functions.get(f).map(|x| x.role.clone());
+                    on.extend(role.and_then(|r| find(R::Role(r))));
+                }
+                R::FunctionCode(f) | R::Permission(f, _) | R::Integration(f) => {
+                    on.extend(find(R::Function(f.clone())));
+                }
+                R::Authorizer(n) => {
+                    let f = api
+                        .and_then(|x| x.authorizers.get(n))
+                        .map(|z| z.function.clone());
+                    on.extend(f.and_then(|f| find(R::Function(f))));
+                }
+                R::Route(k) => {
+                    let route = api.and_then(|x| x.routes.get(k));
+                    let f = route.and_then(|r| r.function.clone());
+                    on.extend(f.and_then(|f| find(R::Integration(f))));
+                    if let Some(Authorization::Custom(n)) = route.map(|r| &r.authorization) {
+                        on.extend(find(R::Authorizer(n.clone())));
+                    }
+                }
+                R::RouteResponse(k) => on.extend(find(R::Route(k.clone()))),
+                R::Stage(_) => on.extend(log_group_index),
+                _ => {}
+            }
+            // Only earlier phases: the plan's order is the execution order.
+            on.retain(|&j| {
+                j < i && (phase(&actions[j]) < pa || function_of(&a.resource).is_some())
+            });
+            on.sort_unstable();
+            on.dedup();
+            Waits { prefix: 0, on }
+        })
+        .collect()
+}
+
 /// Plans the changes that make `observed` into `desired`.
 pub fn plan(desired: &State, observed: &State) -> Plan {
     let mut actions = Vec::new();
