@@ -170,12 +170,30 @@ pub struct Planned {
     pub plan: Plan,
 }
 
-async fn connect(config: &Config, opts: &Options) -> Result<Aws, Failure> {
+/// The clients, not yet identified.
+async fn clients(config: &Config, opts: &Options) -> Result<Aws, Failure> {
     let mut c = opts.connect.clone();
     if c.region.is_none() {
         c.region = config.region.clone();
     }
     Aws::connect(&c).await.map_err(Failure::Aws)
+}
+
+async fn connect(config: &Config, opts: &Options) -> Result<Aws, Failure> {
+    let mut aws = clients(config, opts).await?;
+    aws.identify().await.map_err(Failure::Aws)?;
+    Ok(aws)
+}
+
+/// Connects and reads live state, asking STS for the account in the same
+/// round as the first reads (observing needs no account id).
+async fn connect_observe(config: &Config, opts: &Options) -> Result<(Aws, Observed), Failure> {
+    let mut aws = clients(config, opts).await?;
+    let reader = aws.clone();
+    let (who, observed) = tokio::join!(aws.identify(), observe(&reader, config));
+    // A credentials problem explains a failed read better than the read.
+    who.map_err(Failure::Aws)?;
+    Ok((aws, observed.map_err(Failure::Aws)?))
 }
 
 /// Builds every distinct package once, on the blocking pool.
@@ -238,10 +256,9 @@ pub fn context(
 }
 
 pub async fn plan_deploy(config: &Config, opts: &Options) -> Result<Planned, Failure> {
-    let aws = connect(config, opts).await?;
-    let (packages, observed) = tokio::join!(build_packages(config), observe(&aws, config));
+    let (packages, observed) = tokio::join!(build_packages(config), connect_observe(config, opts));
     let packages = packages?;
-    let observed = observed.map_err(Failure::Aws)?;
+    let (aws, observed) = observed?;
     replan(aws, config, packages, observed)
 }
 
@@ -602,25 +619,19 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
     let (planned, report) = if planned.plan.is_empty() {
         (planned, Report::default())
     } else {
-        let locked = lock_and_replan(planned, config, opts, printer, "deploy", |aws, o, pk| {
-            replan(aws, config, pk, o)
-        })
-        .await;
-        let (planned, lock) = match locked {
-            Ok(x) => x,
-            Err(f) => {
-                let e = print_failure(printer, &f);
-                if printer.format == Format::Json {
-                    printer.json(&json!({"error": e}));
+        match without_lock(planned, config, opts, printer).await {
+            Applied::Done(planned, report) => (*planned, report),
+            Applied::NeedsLock(planned) => match with_lock(*planned, config, opts, printer).await {
+                Ok(x) => x,
+                Err(f) => {
+                    let e = print_failure(printer, &f);
+                    if printer.format == Format::Json {
+                        printer.json(&json!({"error": e}));
+                    }
+                    return EXIT_ERROR;
                 }
-                return EXIT_ERROR;
-            }
-        };
-        let report = run_apply(&planned, config, opts, printer, "applied").await;
-        if let Err(e) = lock.release(&planned.aws).await {
-            print_failure(printer, &Failure::Aws(e));
+            },
         }
-        (planned, report)
     };
     let api_id = report
         .api_id
@@ -657,6 +668,100 @@ pub async fn deploy(config: &Config, opts: &Options, printer: &Printer) -> u8 {
     }
 }
 
+/// Where a deploy with something to apply stands.
+enum Applied {
+    Done(Box<Planned>, Report),
+    NeedsLock(Box<Planned>),
+}
+
+/// The functions of a plan that only uploads code to existing functions.
+fn code_only(plan: &Plan) -> Option<Vec<String>> {
+    plan.actions
+        .iter()
+        .map(|a| match (&a.resource, a.op) {
+            (plan::Resource::FunctionCode(f), plan::Op::Update) => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A plan that only uploads code needs no lock: each upload is one call,
+/// made conditional on the function's revision (Lambda's RevisionId), read
+/// together with the lock state just before writing. If the lock is held,
+/// or a function changed since it was read, or an upload is refused as
+/// stale, the deploy takes the lock and plans again instead. So a handler
+/// change costs one write, and a concurrent locked run is never written
+/// under (see docs/reliability.md for the window this leaves).
+async fn without_lock(
+    mut planned: Planned,
+    config: &Config,
+    opts: &Options,
+    printer: &Printer,
+) -> Applied {
+    let Some(functions) = code_only(&planned.plan) else {
+        return Applied::NeedsLock(Box::new(planned));
+    };
+    let aws = &planned.aws;
+    let (held, revisions) = tokio::join!(
+        crate::aws::lock::is_held(aws, &config.app, &config.stage),
+        crate::aws::observe::revisions(aws, &functions)
+    );
+    let (Ok(false), Ok(revisions)) = (held, revisions) else {
+        return Applied::NeedsLock(Box::new(planned));
+    };
+    let mut conditional = BTreeMap::new();
+    for f in &functions {
+        let seen = planned.observed.state.functions.get(f);
+        match (revisions.get(f).cloned().flatten(), seen) {
+            (Some(r), Some(seen))
+                if r.code_sha256 == seen.code_sha256 && !r.revision_id.is_empty() =>
+            {
+                conditional.insert(f.clone(), r.revision_id);
+            }
+            // Changed or gone since it was read, or no revision to make the
+            // upload conditional on.
+            _ => return Applied::NeedsLock(Box::new(planned)),
+        }
+    }
+    planned.observed.ids.code_revisions = conditional;
+    let report = run_apply(&planned, config, opts, printer, "applied").await;
+    let stale = report.failed.iter().any(|(_, e)| {
+        matches!(
+            e.kind,
+            crate::aws::ErrorKind::Changed | crate::aws::ErrorKind::NotFound
+        )
+    });
+    if stale && !report.interrupted {
+        if printer.format == Format::Text {
+            printer.message(
+                "A function changed since it was read: taking the lock and planning again.\n",
+            );
+        }
+        planned.observed.ids.code_revisions.clear();
+        return Applied::NeedsLock(Box::new(planned));
+    }
+    Applied::Done(Box::new(planned), report)
+}
+
+/// The locked path: lock, read again, plan again, apply, release.
+async fn with_lock(
+    planned: Planned,
+    config: &Config,
+    opts: &Options,
+    printer: &Printer,
+) -> Result<(Planned, Report), Failure> {
+    let (planned, lock) =
+        lock_and_replan(planned, config, opts, printer, "deploy", |aws, o, pk| {
+            replan(aws, config, pk, o)
+        })
+        .await?;
+    let report = run_apply(&planned, config, opts, printer, "applied").await;
+    if let Err(e) = lock.release(&planned.aws).await {
+        print_failure(printer, &Failure::Aws(e));
+    }
+    Ok((planned, report))
+}
+
 /// Whether the configured domain is in place, with its CNAME target when
 /// DNS is external.
 async fn domain_output(aws: &Aws, config: &Config) -> Option<Option<String>> {
@@ -670,17 +775,10 @@ async fn domain_output(aws: &Aws, config: &Config) -> Option<Option<String>> {
 
 /// `wsdeploy remove`.
 pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: bool) -> u8 {
-    let aws = match connect(config, opts).await {
-        Ok(a) => a,
+    let (aws, observed) = match connect_observe(config, opts).await {
+        Ok(o) => o,
         Err(f) => {
             print_failure(printer, &f);
-            return EXIT_ERROR;
-        }
-    };
-    let observed = match observe(&aws, config).await {
-        Ok(o) => o,
-        Err(e) => {
-            print_failure(printer, &Failure::Aws(e));
             return EXIT_ERROR;
         }
     };
@@ -804,17 +902,10 @@ pub async fn unlock(config: &Config, opts: &Options, printer: &Printer) -> u8 {
 
 /// `wsdeploy info`.
 pub async fn info(config: &Config, opts: &Options, printer: &Printer) -> u8 {
-    let aws = match connect(config, opts).await {
-        Ok(a) => a,
+    let (aws, observed) = match connect_observe(config, opts).await {
+        Ok(o) => o,
         Err(f) => {
             print_failure(printer, &f);
-            return EXIT_ERROR;
-        }
-    };
-    let observed = match observe(&aws, config).await {
-        Ok(o) => o,
-        Err(e) => {
-            print_failure(printer, &Failure::Aws(e));
             return EXIT_ERROR;
         }
     };

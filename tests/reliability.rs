@@ -898,6 +898,90 @@ async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
 }
 
+fn writes_of(em: &Emulator) -> Vec<(String, u16)> {
+    em.calls()
+        .into_iter()
+        .filter(|c| c.mutating)
+        .map(|c| (c.operation, c.status))
+        .collect()
+}
+
+/// A code-only change takes no lock, but it never writes while another run
+/// holds the lock, and an upload refused as stale (someone updated the
+/// function after it was read) sends the run down the locked path.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
+    let em = Emulator::start();
+    let app = scratch_app("codeonly", |_| {
+        "region: us-east-1\nroutes:\n  $default: src/default.handler\n".to_owned()
+    });
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    let handler = app.config.with_file_name("src/default.mjs");
+    let change = |n: usize| {
+        let mut code = std::fs::read_to_string(&handler).unwrap();
+        code.push_str(&format!("// change {n}\n"));
+        std::fs::write(&handler, code).unwrap();
+    };
+
+    // Plain: one conditional upload and nothing else.
+    change(1);
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    assert_eq!(writes_of(&em), [("UpdateFunctionCode".to_owned(), 200)]);
+
+    // The lock is held by another run: the upload waits for it like any
+    // other write, and here times out without writing.
+    let logs = aws_sdk_cloudwatchlogs::Client::new(
+        &em.sdk_config()
+            .into_builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
+    );
+    let lock = format!("/wsdeploy/locks/{}/dev", app.name);
+    logs.create_log_group()
+        .log_group_name(&lock)
+        .tags("wsdeploy:lock-owner", "ci-runner-7:4242")
+        .tags("wsdeploy:lock-since", "1700000000")
+        .tags("wsdeploy:lock-command", "deploy")
+        .send()
+        .await
+        .unwrap();
+    change(2);
+    em.clear_calls();
+    let out = wsdeploy(&em, &app, &["deploy", "--lock-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ci-runner-7:4242"));
+    assert!(
+        writes_of(&em).iter().all(|(op, _)| op == "CreateLogGroup"),
+        "nothing but attempts at the lock: {:?}",
+        writes_of(&em)
+    );
+    ok(wsdeploy(&em, &app, &["unlock"]));
+
+    // Someone updated the function after this run read it: the conditional
+    // upload is refused, and the run takes the lock, reads again, uploads.
+    em.set_faults(json!({"stale_revisions": 1}));
+    em.clear_calls();
+    let out = ok(wsdeploy(&em, &app, &["deploy"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("taking the lock and planning again"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        writes_of(&em),
+        [
+            ("UpdateFunctionCode".to_owned(), 412),
+            ("CreateLogGroup".to_owned(), 200),
+            ("UpdateFunctionCode".to_owned(), 200),
+            ("DeleteLogGroup".to_owned(), 200),
+        ]
+    );
+    em.set_faults(json!({"stale_revisions": 0}));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+}
+
 /// One foreign resource per kind, each with a name this app's deploy would
 /// use: untagged, or tagged for another app or stage. Deploy must stop and
 /// name every one; remove must leave them all; none is modified.

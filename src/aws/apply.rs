@@ -1,10 +1,12 @@
 //! Apply: carries out a plan against AWS.
 //!
-//! Actions run phase by phase (see `plan::phase`); inside a phase they run
-//! concurrently, except that actions on the same Lambda function run one
-//! after the other (parallel AddPermission calls on one function can drop
-//! statements). A failed action does not stop the others of its phase, but
-//! no later phase starts: every failure is reported, and since each action
+//! Each action starts as soon as the actions it depends on are done (see
+//! `plan::dependencies`), at most `CONCURRENCY` at a time: the roles are
+//! made while the API is, one function's chain does not wait for another's.
+//! Actions on the same Lambda function run one after the other (parallel
+//! AddPermission calls on one function can drop statements). A failed
+//! action does not stop actions that do not depend on it, but nothing that
+//! waits for it starts: every failure is reported, and since each action
 //! is idempotent against observed state, running deploy again converges.
 //!
 //! Values come from desired state, rebuilt with the API's id as soon as the
@@ -20,17 +22,17 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::types as lt;
 use aws_smithy_types::Blob;
 use aws_smithy_types::error::display::DisplayErrorContext;
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::observe::{DEPLOYMENT_PREFIX, LiveIds};
 use super::{Aws, AwsError, ErrorKind, RetryBudget, domain, retry};
 use crate::config::model::Config;
 use crate::desired::{self, Context};
 use crate::package::Package;
-use crate::plan::{Action, Op, Plan, Resource, phase};
+use crate::plan::{Action, Op, Plan, Resource, dependencies};
 use crate::state::{self, Authorization, State, Tags};
 
-/// How many actions of one phase run at once.
+/// How many actions run at once.
 pub const CONCURRENCY: usize = 8;
 /// The longest wait for a function to become Active or finish an update.
 pub const LAMBDA_WAIT: Duration = Duration::from_secs(300);
@@ -93,10 +95,6 @@ pub struct Applier<'a> {
     pub on_event: &'a (dyn Fn(Event) + Sync),
 }
 
-/// An action and how it ended: `None` when it never started (the run was
-/// interrupted, or an earlier action on the same function failed).
-type Outcome = (Action, Option<Result<(), AwsError>>);
-
 struct Shared {
     ids: Mutex<LiveIds>,
     desired: Mutex<State>,
@@ -132,79 +130,77 @@ impl Applier<'_> {
             ids: Mutex::new(ids),
         };
         let mut report = Report::default();
-        let mut phases: BTreeMap<u8, Vec<&Action>> = BTreeMap::new();
-        for a in &plan.actions {
-            phases.entry(phase(a)).or_default().push(a);
-        }
-        let mut stop = false;
-        for (_, actions) in phases {
-            if stop || self.cancel.load(Ordering::SeqCst) {
-                report.interrupted |= self.cancel.load(Ordering::SeqCst);
-                report.skipped.extend(actions.into_iter().cloned());
-                continue;
-            }
-            // Same function: one after the other; otherwise all at once.
-            let mut groups: BTreeMap<String, Vec<&Action>> = BTreeMap::new();
-            for (i, a) in actions.iter().enumerate() {
-                let key = match &a.resource {
-                    Resource::Function(f)
-                    | Resource::FunctionCode(f)
-                    | Resource::Permission(f, _) => f.clone(),
-                    _ => format!("#{i}"),
-                };
-                groups.entry(key).or_default().push(a);
-            }
-            let results: Vec<Vec<Outcome>> = stream::iter(groups.into_values())
-                .map(|group| {
+        let actions = &plan.actions;
+        let waits = {
+            let desired = self.want(&shared);
+            dependencies(actions, &desired)
+        };
+        // Each action's end: None while pending or running.
+        let mut ended: Vec<Option<bool>> = vec![None; actions.len()];
+        let mut started = vec![false; actions.len()];
+        // Every action before this index ended well.
+        let mut prefix_ok = 0;
+        let mut running = FuturesUnordered::new();
+        loop {
+            if !self.cancel.load(Ordering::SeqCst) {
+                for i in 0..actions.len() {
+                    if running.len() >= CONCURRENCY {
+                        break;
+                    }
+                    let w = &waits[i];
+                    if started[i]
+                        || prefix_ok < w.prefix
+                        || !w.on.iter().all(|&j| ended[j] == Some(true))
+                    {
+                        continue;
+                    }
+                    started[i] = true;
+                    let a = &actions[i];
                     let shared = &shared;
-                    async move {
-                        let mut out = Vec::new();
-                        let mut blocked = false;
-                        for a in group {
-                            // After a failure, the rest of this function's
-                            // actions would fail too: they do not start.
-                            if blocked || self.cancel.load(Ordering::SeqCst) {
-                                out.push((a.clone(), None));
-                                continue;
-                            }
-                            (self.on_event)(Event::Started {
+                    running.push(async move {
+                        (self.on_event)(Event::Started {
+                            op: a.op,
+                            resource: a.resource.clone(),
+                        });
+                        let start = Instant::now();
+                        let r = self.run(a, shared).await;
+                        match &r {
+                            Ok(()) => (self.on_event)(Event::Done {
                                 op: a.op,
                                 resource: a.resource.clone(),
-                            });
-                            let start = Instant::now();
-                            let r = self.run(a, shared).await;
-                            match &r {
-                                Ok(()) => (self.on_event)(Event::Done {
-                                    op: a.op,
-                                    resource: a.resource.clone(),
-                                    elapsed: start.elapsed(),
-                                }),
-                                Err(e) => (self.on_event)(Event::Failed {
-                                    op: a.op,
-                                    resource: a.resource.clone(),
-                                    error: e.clone(),
-                                }),
-                            }
-                            blocked = r.is_err();
-                            out.push((a.clone(), Some(r)));
+                                elapsed: start.elapsed(),
+                            }),
+                            Err(e) => (self.on_event)(Event::Failed {
+                                op: a.op,
+                                resource: a.resource.clone(),
+                                error: e.clone(),
+                            }),
                         }
-                        out
-                    }
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-            for (a, r) in results.into_iter().flatten() {
-                match r {
-                    Some(Ok(())) => report.done.push(a),
-                    Some(Err(e)) => {
-                        stop = true;
-                        report.failed.push((a, e));
-                    }
-                    None => report.skipped.push(a),
+                        (i, r)
+                    });
                 }
             }
+            let Some((i, r)) = running.next().await else {
+                break;
+            };
+            ended[i] = Some(r.is_ok());
+            while prefix_ok < actions.len() && ended[prefix_ok] == Some(true) {
+                prefix_ok += 1;
+            }
+            match r {
+                Ok(()) => report.done.push(actions[i].clone()),
+                Err(e) => report.failed.push((actions[i].clone(), e)),
+            }
         }
+        // What never started: it waited for a failed action, or the run
+        // was interrupted.
+        report.skipped.extend(
+            actions
+                .iter()
+                .zip(&started)
+                .filter(|(_, s)| !**s)
+                .map(|(a, _)| a.clone()),
+        );
         report.interrupted |= self.cancel.load(Ordering::SeqCst);
         let ids = shared.ids.lock().map(|i| i.clone()).unwrap_or_default();
         report.api_id = ids.api_id;
@@ -241,7 +237,7 @@ impl Applier<'_> {
             (Resource::Function(n), Op::Create) => self.create_function(&want, n).await,
             (Resource::Function(n), Op::Delete) => self.delete_function(n).await,
             (Resource::Function(n), _) => self.update_function(&want, n).await,
-            (Resource::FunctionCode(n), _) => self.update_code(&want, n).await,
+            (Resource::FunctionCode(n), _) => self.update_code(&want, n, shared).await,
             (Resource::Permission(f, sid), Op::Delete) => self.remove_permission(f, sid).await,
             (Resource::Permission(f, sid), _) => {
                 self.add_permission(&want, f, sid, a.op == Op::Replace)
@@ -924,23 +920,39 @@ impl Applier<'_> {
         Ok(())
     }
 
-    async fn update_code(&self, want: &State, name: &str) -> Result<(), AwsError> {
+    async fn update_code(&self, want: &State, name: &str, shared: &Shared) -> Result<(), AwsError> {
         let Some(f) = want.functions.get(name) else {
             return Ok(());
         };
         let pkg = self.package(name)?;
-        let out = retry(self.budget, || async {
-            self.aws
-                .lambda
+        let revision = shared
+            .ids
+            .lock()
+            .ok()
+            .and_then(|i| i.code_revisions.get(name).cloned());
+        let upload = |client: &aws_sdk_lambda::Client| {
+            client
                 .update_function_code()
                 .function_name(name)
                 .zip_file(Blob::new(pkg.bytes.clone()))
                 .architectures(lt::Architecture::from(f.architecture.as_str()))
+                .set_revision_id(revision.clone())
                 .send()
+        };
+        let out = if revision.is_some() {
+            // Conditional (the lock-free path): one attempt; any refusal
+            // sends the run to the lock.
+            upload(&self.aws.lambda_once)
                 .await
-                .map_err(|e| AwsError::from_sdk("UpdateFunctionCode", name, e))
-        })
-        .await?;
+                .map_err(|e| AwsError::from_sdk("UpdateFunctionCode", name, e))?
+        } else {
+            retry(self.budget, || async {
+                upload(&self.aws.lambda)
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UpdateFunctionCode", name, e))
+            })
+            .await?
+        };
         if out.last_update_status() == Some(&lt::LastUpdateStatus::InProgress) {
             self.wait_updated(name).await?;
         }

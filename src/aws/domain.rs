@@ -78,10 +78,17 @@ pub async fn observe_log_group(
     else {
         return Ok((None, vec![]));
     };
+    // The ARN as listed (without the `:*` of `arn`), so that no account id
+    // is needed yet.
+    let arn = group
+        .log_group_arn()
+        .map(str::to_owned)
+        .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
+        .unwrap_or_else(|| log_group_arn(aws, &name));
     let tags: Tags = aws
         .logs
         .list_tags_for_resource()
-        .resource_arn(log_group_arn(aws, &name))
+        .resource_arn(arn)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("ListTagsForResource", &name, e))?
@@ -226,7 +233,7 @@ pub async fn delete_log_group(aws: &Aws, budget: RetryBudget, name: &str) -> Res
 pub async fn observe_domains(
     aws: &Aws,
     config: &Config,
-    api_id: Option<&str>,
+    api_id: impl Future<Output = Option<String>>,
 ) -> Result<
     (
         BTreeMap<String, Domain>,
@@ -246,6 +253,9 @@ pub async fn observe_domains(
         "GetDomainNames",
         "custom domains"
     );
+    // Which API is ours comes from a read running alongside this one.
+    let api_id = if items.is_empty() { None } else { api_id.await };
+    let api_id = api_id.as_deref();
     for d in items {
         let name = d.domain_name().unwrap_or_default().to_ascii_lowercase();
         let mut tags: Tags = d

@@ -54,13 +54,39 @@ pub struct Aws {
     /// `retry` waits out their quota and says so.
     pub apigw_once: aws_sdk_apigatewayv2::Client,
     pub lambda: aws_sdk_lambda::Client,
+    /// Lambda without the SDK's retries, for the lock-free code upload: a
+    /// throttled upload sends the run down the locked path at once rather
+    /// than widening the time between its read and its write.
+    pub lambda_once: aws_sdk_lambda::Client,
     pub iam: aws_sdk_iam::Client,
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// Empty until `identify` has run.
     pub account_id: String,
     pub partition: String,
+    reads: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// Reads of a fan-out in flight at once.
+pub const READ_CONCURRENCY: usize = 32;
+
+/// The partition of a region, known from its name (STS confirms it).
+pub fn partition_of(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| region.starts_with(p))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// How to reach AWS: the standard chain, overridden by flags.
@@ -100,24 +126,6 @@ impl Aws {
                 "set `region:` in wsdeploy.yml, pass `--region`, or set AWS_REGION",
             ));
         };
-        let sts = aws_sdk_sts::Client::new(&sdk);
-        let who =
-            sts.get_caller_identity().send().await.map_err(|e| {
-                AwsError::from_sdk("GetCallerIdentity", "the current credentials", e)
-            })?;
-        let account_id = who.account().unwrap_or_default().to_owned();
-        let partition = who
-            .arn()
-            .and_then(|a| a.split(':').nth(1))
-            .unwrap_or("aws")
-            .to_owned();
-        if account_id.is_empty() {
-            return Err(AwsError::local(
-                "GetCallerIdentity",
-                "AWS did not say which account the credentials belong to",
-                "check the credentials",
-            ));
-        }
         Ok(Aws {
             apigw: aws_sdk_apigatewayv2::Client::new(&sdk),
             apigw_once: aws_sdk_apigatewayv2::Client::from_conf(
@@ -126,14 +134,52 @@ impl Aws {
                     .build(),
             ),
             lambda: aws_sdk_lambda::Client::new(&sdk),
+            lambda_once: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(&sdk)
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .build(),
+            ),
             iam: aws_sdk_iam::Client::new(&sdk),
             acm: aws_sdk_acm::Client::new(&sdk),
             route53: aws_sdk_route53::Client::new(&sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+            partition: partition_of(&region).to_owned(),
             region,
-            account_id,
-            partition,
+            account_id: String::new(),
+            reads: std::sync::Arc::new(tokio::sync::Semaphore::new(READ_CONCURRENCY)),
         })
+    }
+
+    /// Asks STS whose credentials these are and fills in `account_id` (and
+    /// the partition, should its ARN say otherwise). Kept apart from
+    /// `connect` so that it can run alongside the first reads.
+    pub async fn identify(&mut self) -> Result<(), AwsError> {
+        let who =
+            self.sts.get_caller_identity().send().await.map_err(|e| {
+                AwsError::from_sdk("GetCallerIdentity", "the current credentials", e)
+            })?;
+        let account_id = who.account().unwrap_or_default().to_owned();
+        if account_id.is_empty() {
+            return Err(AwsError::local(
+                "GetCallerIdentity",
+                "AWS did not say which account the credentials belong to",
+                "check the credentials",
+            ));
+        }
+        if let Some(p) = who.arn().and_then(|a| a.split(':').nth(1)) {
+            p.clone_into(&mut self.partition);
+        }
+        self.account_id = account_id;
+        Ok(())
+    }
+
+    /// Runs one read of a fan-out (a call per function, role or route)
+    /// under the read limit, so that a large app neither floods AWS's
+    /// quotas nor holds hundreds of connections at once.
+    pub async fn read<T>(&self, call: impl Future<Output = T>) -> T {
+        let _slot = self.reads.acquire().await;
+        call.await
     }
 
     pub fn function_arn(&self, name: &str) -> String {
@@ -182,6 +228,8 @@ pub enum ErrorKind {
     Conflict,
     /// A role too new for Lambda to assume: retry later.
     RolePropagation,
+    /// A conditional write found the resource changed since it was read.
+    Changed,
     AccessDenied,
     Credentials,
     /// The request never got an answer (network, timeout).
@@ -312,6 +360,7 @@ fn classify(code: &str, message: &str) -> ErrorKind {
         | "ConcurrentModification"
         | "ConcurrentModificationException"
         | "OperationAbortedException" => ErrorKind::Conflict,
+        "PreconditionFailedException" => ErrorKind::Changed,
         "InvalidParameterValueException"
             if message.contains("cannot be assumed by Lambda")
                 || message.contains("does not have permissions") =>
@@ -476,6 +525,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn partitions_from_region_names() {
+        assert_eq!(partition_of("us-east-1"), "aws");
+        assert_eq!(partition_of("eu-central-2"), "aws");
+        assert_eq!(partition_of("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+    }
+
+    #[test]
     fn decodes_url_encoded_policies() {
         let v = decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D");
         assert_eq!(v["Version"], "2012-10-17");
@@ -486,6 +545,13 @@ mod tests {
     #[test]
     fn classifies_by_code() {
         assert_eq!(classify("NoSuchEntity", ""), ErrorKind::NotFound);
+        assert_eq!(
+            classify(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match"
+            ),
+            ErrorKind::Changed
+        );
         assert_eq!(
             classify("TooManyRequestsException", ""),
             ErrorKind::Throttled

@@ -12,11 +12,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::FutureExt;
 use futures_util::future::try_join_all;
 
 use super::{Aws, AwsError, decode_policy};
 use crate::config::model::Config;
-use crate::desired::role_path;
+use crate::desired::{ROLE_POLICY_NAME, role_path};
 use crate::state::*;
 
 /// Ids of live resources, for apply; keyed like `State`.
@@ -34,6 +35,52 @@ pub struct LiveIds {
     pub mappings: BTreeMap<String, String>,
     /// Certificates requested during a run, by domain name.
     pub certificates: BTreeMap<String, String>,
+    /// Lambda's RevisionId by function name: when set, the code upload of
+    /// that function is conditional on it (the lock-free path).
+    pub code_revisions: BTreeMap<String, String>,
+}
+
+/// A function's current revision and code hash, as Lambda reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub revision_id: String,
+    pub code_sha256: String,
+}
+
+/// The current revision of each named function (`None` when it is gone).
+pub async fn revisions(
+    aws: &Aws,
+    names: &[String],
+) -> Result<BTreeMap<String, Option<Revision>>, AwsError> {
+    let found = try_join_all(names.iter().map(|n| {
+        aws.read(async move {
+            match aws
+                .lambda
+                .get_function_configuration()
+                .function_name(n)
+                .send()
+                .await
+            {
+                Ok(c) => Ok((
+                    n.clone(),
+                    Some(Revision {
+                        revision_id: c.revision_id().unwrap_or_default().to_owned(),
+                        code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+                    }),
+                )),
+                Err(e) => {
+                    let e = AwsError::from_sdk("GetFunctionConfiguration", n, e);
+                    if e.is_not_found() {
+                        Ok((n.clone(), None))
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        })
+    }))
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// A resource with a name wsdeploy would use that is not wsdeploy's.
@@ -54,6 +101,14 @@ pub struct Observed {
 /// Marks a deployment made by wsdeploy; the definition hash follows.
 pub const DEPLOYMENT_PREFIX: &str = "wsdeploy definition ";
 
+/// Reads the live state of the app and stage. The reads are arranged in
+/// as few sequential rounds as their dependencies allow: everything known
+/// by name (the API list, the roles and functions the config names, their
+/// policies, the log group, the domains) is asked at once; then what needs
+/// an id from the first round (the API's routes, integrations, authorizers
+/// and stages; roles and functions the config no longer names); then the
+/// stage's deployment and the route responses. For an app that exists and
+/// fits in one page per list that is three round trips.
 pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     let app = config.app.as_str();
     let stage = config.stage.as_str();
@@ -63,52 +118,76 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         .map(|f| f.function_name.clone())
         .collect();
 
-    let (api, roles, functions) = tokio::join!(
-        find_api(aws, config),
-        read_roles(aws, app, stage, &desired_functions),
-        read_functions(aws, app, stage, &desired_functions),
-    );
-    let (api_found, mut foreign) = api?;
-    let (roles, role_foreign) = roles?;
-    let (mut functions, function_foreign) = functions?;
-    foreign.extend(role_foreign);
-    foreign.extend(function_foreign);
-
-    // Functions of ours that the config no longer names: every function
-    // wsdeploy made has a role of the same name under our path.
-    let extra: Vec<String> = roles
-        .keys()
-        .filter(|n| !desired_functions.contains(n))
-        .cloned()
-        .collect();
-    if !extra.is_empty() {
-        let (more, more_foreign) = read_functions(aws, app, stage, &extra).await?;
-        functions.extend(more);
-        foreign.extend(more_foreign);
-    }
-
-    let names: Vec<String> = functions.keys().cloned().collect();
-    let policies = try_join_all(names.iter().map(|n| read_permissions(aws, n))).await?;
-    let permissions: BTreeMap<String, BTreeMap<String, Permission>> = names
-        .into_iter()
-        .zip(policies)
-        .filter(|(_, p)| !p.is_empty())
-        .collect();
-
-    let mut ids = LiveIds::default();
-    let api = match api_found {
-        Some(found) => Some(read_api(aws, found, stage, &mut ids).await?),
-        None => None,
+    // The API is wanted by two readers: its own and the domains' (an API
+    // mapping is ours when it points at our API).
+    let api = find_api(aws, config).shared();
+    let api_id = {
+        let api = api.clone();
+        async move {
+            api.await
+                .ok()
+                .and_then(|(found, _)| found.map(|f| f.id.clone()))
+        }
     };
-    let (log_group, domains) = tokio::join!(
+    let api_state = {
+        let api = api.clone();
+        async move {
+            let (found, foreign) = api.await?;
+            let mut ids = LiveIds::default();
+            let state = match found {
+                Some(found) => Some(read_api(aws, found, stage, &mut ids).await?),
+                None => None,
+            };
+            Ok::<_, AwsError>((state, ids, foreign))
+        }
+    };
+    let functions_and_roles = async {
+        let (roles, functions) = tokio::join!(
+            read_roles(aws, app, stage, &desired_functions),
+            read_functions(aws, app, stage, &desired_functions),
+        );
+        let (roles, mut role_foreign) = roles?;
+        let (mut functions, function_foreign) = functions?;
+        role_foreign.extend(function_foreign);
+        // Functions of ours that the config no longer names: every
+        // function wsdeploy made has a role of the same name under our path.
+        let extra: Vec<String> = roles
+            .keys()
+            .filter(|n| !desired_functions.contains(n))
+            .cloned()
+            .collect();
+        if !extra.is_empty() {
+            let (more, more_foreign) = read_functions(aws, app, stage, &extra).await?;
+            functions.extend(more);
+            role_foreign.extend(more_foreign);
+        }
+        Ok::<_, AwsError>((roles, functions, role_foreign))
+    };
+    let (api_state, functions_and_roles, log_group, domains) = tokio::join!(
+        api_state,
+        functions_and_roles,
         super::domain::observe_log_group(aws, config),
-        super::domain::observe_domains(aws, config, ids.api_id.as_deref()),
+        super::domain::observe_domains(aws, config, api_id),
     );
+    let (api, mut ids, mut foreign) = api_state?;
+    let (roles, functions, more_foreign) = functions_and_roles?;
     let (log_group, log_foreign) = log_group?;
     let (domains, mapping_ids, domain_foreign) = domains?;
+    foreign.extend(more_foreign);
     foreign.extend(log_foreign);
     foreign.extend(domain_foreign);
     ids.mappings = mapping_ids;
+
+    let mut permissions = BTreeMap::new();
+    let functions = functions
+        .into_iter()
+        .map(|(name, (function, policy))| {
+            if !policy.is_empty() {
+                permissions.insert(name.clone(), policy);
+            }
+            (name, function)
+        })
+        .collect();
     Ok(Observed {
         state: State {
             roles,
@@ -124,6 +203,7 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
 }
 
 /// An owned API as GetApis lists it.
+#[derive(Clone)]
 pub struct FoundApi {
     id: String,
     name: String,
@@ -282,23 +362,49 @@ async fn read_api(
         })
         .collect();
     let api_ref = api_id.as_str();
-    let responses = try_join_all(two_way.iter().map(|(key, route_id)| async move {
-        let out = c
-            .get_route_responses()
+    let responses = try_join_all(two_way.iter().map(|(key, route_id)| {
+        aws.read(async move {
+            let out = c
+                .get_route_responses()
+                .api_id(api_ref)
+                .route_id(route_id)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetRouteResponses", key, e))?;
+            let id = out
+                .items()
+                .iter()
+                .find(|rr| rr.route_response_key() == Some("$default"))
+                .and_then(|rr| rr.route_response_id())
+                .map(str::to_owned);
+            Ok::<_, AwsError>((key.clone(), id))
+        })
+    }));
+    // The definition the stage runs, asked alongside the route responses.
+    let our_stage = stages.into_iter().find(|s| s.stage_name() == Some(stage));
+    let deployed = async {
+        let Some(dep) = our_stage.as_ref().and_then(|s| s.deployment_id()) else {
+            return Ok(None);
+        };
+        match c
+            .get_deployment()
             .api_id(api_ref)
-            .route_id(route_id)
+            .deployment_id(dep)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetRouteResponses", key, e))?;
-        let id = out
-            .items()
-            .iter()
-            .find(|rr| rr.route_response_key() == Some("$default"))
-            .and_then(|rr| rr.route_response_id())
-            .map(str::to_owned);
-        Ok::<_, AwsError>((key.clone(), id))
-    }))
-    .await?;
+        {
+            Ok(d) => Ok(d
+                .description()
+                .and_then(|t| t.strip_prefix(DEPLOYMENT_PREFIX))
+                .map(str::to_owned)),
+            Err(e) => {
+                let e = AwsError::from_sdk("GetDeployment", dep, e);
+                if e.is_not_found() { Ok(None) } else { Err(e) }
+            }
+        }
+    };
+    let (responses, deployed_definition) = tokio::join!(responses, deployed);
+    let (responses, deployed_definition) = (responses?, deployed_definition?);
     let responses: BTreeMap<String, Option<String>> = responses.into_iter().collect();
 
     let mut route_map = BTreeMap::new();
@@ -338,32 +444,9 @@ async fn read_api(
         );
     }
 
-    let stage_state = match stages.into_iter().find(|s| s.stage_name() == Some(stage)) {
+    let stage_state = match our_stage {
         None => None,
         Some(s) => {
-            let deployed_definition = match s.deployment_id() {
-                Some(dep) => match c
-                    .get_deployment()
-                    .api_id(&api_id)
-                    .deployment_id(dep)
-                    .send()
-                    .await
-                {
-                    Ok(d) => d
-                        .description()
-                        .and_then(|t| t.strip_prefix(DEPLOYMENT_PREFIX))
-                        .map(str::to_owned),
-                    Err(e) => {
-                        let e = AwsError::from_sdk("GetDeployment", dep, e);
-                        if e.is_not_found() {
-                            None
-                        } else {
-                            return Err(e);
-                        }
-                    }
-                },
-                None => None,
-            };
             let default_route = s
                 .default_route_settings()
                 .map(|d| route_settings(d, true))
@@ -466,41 +549,56 @@ async fn read_roles(
     desired: &[String],
 ) -> Result<Found<Role>, AwsError> {
     let path = role_path(app, stage);
-    let mut names = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = aws
-            .iam
-            .list_roles()
-            .path_prefix(&path)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListRoles", &path, e))?;
-        names.extend(
-            out.roles()
-                .iter()
-                .filter(|r| r.path() == path)
-                .map(|r| r.role_name().to_owned()),
-        );
-        marker = out
-            .marker()
-            .map(str::to_owned)
-            .filter(|_| out.is_truncated());
-        if marker.is_none() {
-            break;
+    // The roles under our path, and at the same time the roles the config
+    // names (wherever they are: a desired name on another path is someone
+    // else's role).
+    let listing = async {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = aws
+                .iam
+                .list_roles()
+                .path_prefix(&path)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListRoles", &path, e))?;
+            names.extend(
+                out.roles()
+                    .iter()
+                    .filter(|r| r.path() == path)
+                    .map(|r| r.role_name().to_owned()),
+            );
+            marker = out
+                .marker()
+                .map(str::to_owned)
+                .filter(|_| out.is_truncated());
+            if marker.is_none() {
+                return Ok::<_, AwsError>(names);
+            }
         }
-    }
-    // A desired name not under our path may still exist elsewhere: that
-    // role is someone else's.
-    let outside: Vec<&String> = desired.iter().filter(|n| !names.contains(n)).collect();
-    let roles = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
-    let others = try_join_all(outside.iter().map(|n| read_role(aws, n))).await?;
+    };
+    let (listed, named) = tokio::join!(
+        listing,
+        try_join_all(desired.iter().map(|n| read_role(aws, n)))
+    );
+    let extra: Vec<String> = listed?
+        .into_iter()
+        .filter(|n| !desired.contains(n))
+        .collect();
+    let extra = try_join_all(extra.iter().map(|n| read_role(aws, n))).await?;
 
     let mut owned = BTreeMap::new();
     let mut foreign = Vec::new();
-    for role in roles.into_iter().flatten() {
-        if owned_by(&role.tags, app, stage) {
+    for role in named?.into_iter().chain(extra).flatten() {
+        if role.path != path {
+            foreign.push(Foreign {
+                kind: "IAM role",
+                name: role.name.clone(),
+                why: format!("its path is `{}`, not `{path}`", role.path),
+            });
+        } else if owned_by(&role.tags, app, stage) {
             owned.insert(role.name.clone(), role);
         } else {
             foreign.push(Foreign {
@@ -510,18 +608,39 @@ async fn read_roles(
             });
         }
     }
-    for role in others.into_iter().flatten() {
-        foreign.push(Foreign {
-            kind: "IAM role",
-            name: role.name.clone(),
-            why: format!("its path is `{}`, not `{path}`", role.path),
-        });
-    }
     Ok((owned, foreign))
 }
 
+/// A role with its inline policies. The role, its policy list and the
+/// policy wsdeploy writes are asked at once; only for a role of ours do the
+/// policy answers count (and errors there matter).
 async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
-    let out = match aws.iam.get_role().role_name(name).send().await {
+    let get = aws.read(aws.iam.get_role().role_name(name).send());
+    let list = aws.read(async {
+        let mut names = Vec::new();
+        let mut marker = None;
+        loop {
+            let list = aws
+                .iam
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))?;
+            names.extend(list.policy_names().iter().cloned());
+            marker = list
+                .marker()
+                .map(str::to_owned)
+                .filter(|_| list.is_truncated());
+            if marker.is_none() {
+                return Ok::<_, AwsError>(names);
+            }
+        }
+    });
+    let ours = aws.read(role_policy(aws, name, ROLE_POLICY_NAME));
+    let (out, list, ours) = tokio::join!(get, list, ours);
+    let out = match out {
         Ok(o) => o,
         Err(e) => {
             let e = AwsError::from_sdk("GetRole", name, e);
@@ -566,39 +685,25 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
         .unwrap_or_default();
     let mut policies = BTreeMap::new();
     if tags.contains_key(TAG_APP) {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let list = aws
-                .iam
-                .list_role_policies()
-                .role_name(name)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))?;
-            names.extend(list.policy_names().iter().cloned());
-            marker = list
-                .marker()
-                .map(str::to_owned)
-                .filter(|_| list.is_truncated());
-            if marker.is_none() {
-                break;
-            }
+        if let Some(doc) = ours? {
+            policies.insert(ROLE_POLICY_NAME.to_owned(), doc);
         }
-        let docs = try_join_all(names.iter().map(|p| async move {
-            let out = aws
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(p)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("GetRolePolicy", &format!("{name}/{p}"), e))?;
-            Ok::<_, AwsError>((p.clone(), decode_policy(out.policy_document())))
-        }))
+        let others: Vec<String> = list?
+            .into_iter()
+            .filter(|p| p != ROLE_POLICY_NAME)
+            .collect();
+        let docs = try_join_all(
+            others
+                .iter()
+                .map(|p| aws.read(role_policy(aws, name, p.as_str()))),
+        )
         .await?;
-        policies.extend(docs);
+        policies.extend(
+            others
+                .into_iter()
+                .zip(docs)
+                .filter_map(|(p, doc)| Some((p, doc?))),
+        );
     }
     Ok(Some(Role {
         name: name.to_owned(),
@@ -609,18 +714,49 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
     }))
 }
 
+/// One inline policy of a role, `None` when the role has no such policy.
+async fn role_policy(
+    aws: &Aws,
+    role: &str,
+    policy: &str,
+) -> Result<Option<serde_json::Value>, AwsError> {
+    match aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(decode_policy(out.policy_document()))),
+        Err(e) => {
+            let e = AwsError::from_sdk("GetRolePolicy", &format!("{role}/{policy}"), e);
+            if e.is_not_found() { Ok(None) } else { Err(e) }
+        }
+    }
+}
+
+/// Functions by name with wsdeploy's statements of their resource policy
+/// (both asked at once).
 async fn read_functions(
     aws: &Aws,
     app: &str,
     stage: &str,
     names: &[String],
-) -> Result<Found<Function>, AwsError> {
-    let found = try_join_all(names.iter().map(|n| read_function(aws, n))).await?;
+) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
+    let found = try_join_all(names.iter().map(|n| async move {
+        let (function, policy) = tokio::join!(
+            aws.read(read_function(aws, n)),
+            aws.read(read_permissions(aws, n))
+        );
+        Ok::<_, AwsError>(function?.map(|f| (f, policy)))
+    }))
+    .await?;
     let mut owned = BTreeMap::new();
     let mut foreign = Vec::new();
-    for f in found.into_iter().flatten() {
+    for (f, policy) in found.into_iter().flatten() {
         if owned_by(&f.tags, app, stage) {
-            owned.insert(f.name.clone(), f);
+            owned.insert(f.name.clone(), (f, policy?));
         } else {
             foreign.push(Foreign {
                 kind: "Lambda function",
