@@ -1,7 +1,8 @@
 //! Apply: carries out a plan against AWS.
 //!
 //! Each action starts as soon as the actions it depends on are done (see
-//! `plan::dependencies`), at most `CONCURRENCY` at a time: the roles are
+//! `plan::dependencies`), at most `CONCURRENCY` at a time for API Gateway
+//! and as many for the other services: the roles are
 //! made while the API is, one function's chain does not wait for another's.
 //! Actions on the same Lambda function run one after the other (parallel
 //! AddPermission calls on one function can drop statements). A failed
@@ -32,8 +33,32 @@ use crate::package::Package;
 use crate::plan::{Action, Op, Plan, Resource, dependencies};
 use crate::state::{self, Authorization, State, Tags};
 
-/// How many actions run at once.
+/// How many actions run at once in each pool (see `pool_of`).
 pub const CONCURRENCY: usize = 8;
+
+/// The pool an action runs in: 0 for API Gateway's, 1 for the rest (IAM,
+/// Lambda, CloudWatch Logs, ACM, Route 53).
+fn pool_of(r: &Resource) -> usize {
+    match r {
+        Resource::Api(_)
+        | Resource::Integration(_)
+        | Resource::Authorizer(_)
+        | Resource::Route(_)
+        | Resource::RouteResponse(_)
+        | Resource::Stage(_)
+        | Resource::Deployment(_)
+        | Resource::DomainName(_)
+        | Resource::ApiMapping(_) => 0,
+        Resource::Role(_)
+        | Resource::RolePolicy(..)
+        | Resource::Function(_)
+        | Resource::FunctionCode(_)
+        | Resource::Permission(..)
+        | Resource::LogGroup(_)
+        | Resource::Certificate(_)
+        | Resource::DnsRecords(_) => 1,
+    }
+}
 /// The longest wait for a function to become Active or finish an update.
 pub const LAMBDA_WAIT: Duration = Duration::from_secs(300);
 
@@ -97,7 +122,8 @@ pub struct Applier<'a> {
 
 struct Shared {
     ids: Mutex<LiveIds>,
-    desired: Mutex<State>,
+    /// Shared, not copied: every action reads it.
+    desired: Mutex<Arc<State>>,
 }
 
 impl Applier<'_> {
@@ -126,7 +152,7 @@ impl Applier<'_> {
     pub async fn apply(&self, plan: &Plan, ids: LiveIds) -> Report {
         let api_id = ids.api_id.clone();
         let shared = Shared {
-            desired: Mutex::new(desired::build(self.config, &self.context(api_id))),
+            desired: Mutex::new(Arc::new(desired::build(self.config, &self.context(api_id)))),
             ids: Mutex::new(ids),
         };
         let mut report = Report::default();
@@ -141,20 +167,30 @@ impl Applier<'_> {
         // Every action before this index ended well.
         let mut prefix_ok = 0;
         let mut running = FuturesUnordered::new();
+        // Actions in flight per pool: API Gateway's writes wait out its
+        // account quota (10 requests/s) and must not hold back the IAM and
+        // Lambda chains that feed them, nor the other way round.
+        let mut in_flight = [0usize; 2];
         loop {
             if !self.cancel.load(Ordering::SeqCst) {
-                for i in 0..actions.len() {
-                    if running.len() >= CONCURRENCY {
+                // Latest phase first: a chain that has begun is carried on
+                // (role, function, integration, route) before new ones
+                // start, so API Gateway gets work from the first seconds.
+                for i in (0..actions.len()).rev() {
+                    if in_flight.iter().all(|&n| n >= CONCURRENCY) {
                         break;
                     }
                     let w = &waits[i];
+                    let pool = pool_of(&actions[i].resource);
                     if started[i]
+                        || in_flight[pool] >= CONCURRENCY
                         || prefix_ok < w.prefix
                         || !w.on.iter().all(|&j| ended[j] == Some(true))
                     {
                         continue;
                     }
                     started[i] = true;
+                    in_flight[pool] += 1;
                     let a = &actions[i];
                     let shared = &shared;
                     running.push(async move {
@@ -183,6 +219,7 @@ impl Applier<'_> {
             let Some((i, r)) = running.next().await else {
                 break;
             };
+            in_flight[pool_of(&actions[i].resource)] -= 1;
             ended[i] = Some(r.is_ok());
             while prefix_ok < actions.len() && ended[prefix_ok] == Some(true) {
                 prefix_ok += 1;
@@ -208,7 +245,7 @@ impl Applier<'_> {
         report
     }
 
-    fn want(&self, shared: &Shared) -> State {
+    fn want(&self, shared: &Shared) -> Arc<State> {
         shared.desired.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
@@ -470,7 +507,7 @@ impl Applier<'_> {
             ids.api_endpoint = out.api_endpoint().map(str::to_owned);
         }
         if let Ok(mut d) = shared.desired.lock() {
-            *d = desired;
+            *d = Arc::new(desired);
         }
         Ok(())
     }

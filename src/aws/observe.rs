@@ -103,12 +103,15 @@ pub const DEPLOYMENT_PREFIX: &str = "wsdeploy definition ";
 
 /// Reads the live state of the app and stage. The reads are arranged in
 /// as few sequential rounds as their dependencies allow: everything known
-/// by name (the API list, the roles and functions the config names, their
-/// policies, the log group, the domains) is asked at once; then what needs
-/// an id from the first round (the API's routes, integrations, authorizers
-/// and stages; roles and functions the config no longer names); then the
-/// stage's deployment and the route responses. For an app that exists and
-/// fits in one page per list that is three round trips.
+/// by name (the API list, the roles and functions the config names, the
+/// log group, the domains) is asked at once; then what needs an answer of
+/// the first round (the API's routes, integrations, authorizers and
+/// stages; the policies of our roles and functions; roles and functions
+/// the config no longer names); then the stage's deployment and the route
+/// responses. For an app that exists and fits in one page per list that is
+/// three round trips; for an app that does not exist yet, one. Nothing is
+/// read on a guess: a policy is asked for only once its role or function
+/// is known to be ours.
 pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     let app = config.app.as_str();
     let stage = config.stage.as_str();
@@ -611,36 +614,10 @@ async fn read_roles(
     Ok((owned, foreign))
 }
 
-/// A role with its inline policies. The role, its policy list and the
-/// policy wsdeploy writes are asked at once; only for a role of ours do the
-/// policy answers count (and errors there matter).
+/// A role with its inline policies (read only for a role of ours: its
+/// policy list and the policy wsdeploy writes at once, then any other).
 async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
-    let get = aws.read(aws.iam.get_role().role_name(name).send());
-    let list = aws.read(async {
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let list = aws
-                .iam
-                .list_role_policies()
-                .role_name(name)
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))?;
-            names.extend(list.policy_names().iter().cloned());
-            marker = list
-                .marker()
-                .map(str::to_owned)
-                .filter(|_| list.is_truncated());
-            if marker.is_none() {
-                return Ok::<_, AwsError>(names);
-            }
-        }
-    });
-    let ours = aws.read(role_policy(aws, name, ROLE_POLICY_NAME));
-    let (out, list, ours) = tokio::join!(get, list, ours);
-    let out = match out {
+    let out = match aws.read(aws.iam.get_role().role_name(name).send()).await {
         Ok(o) => o,
         Err(e) => {
             let e = AwsError::from_sdk("GetRole", name, e);
@@ -661,11 +638,13 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
         let mut marker = None;
         loop {
             let t = aws
-                .iam
-                .list_role_tags()
-                .role_name(name)
-                .set_marker(marker)
-                .send()
+                .read(
+                    aws.iam
+                        .list_role_tags()
+                        .role_name(name)
+                        .set_marker(marker)
+                        .send(),
+                )
                 .await
                 .map_err(|e| AwsError::from_sdk("ListRoleTags", name, e))?;
             tags.extend(
@@ -685,6 +664,30 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
         .unwrap_or_default();
     let mut policies = BTreeMap::new();
     if tags.contains_key(TAG_APP) {
+        let list = aws.read(async {
+            let mut names = Vec::new();
+            let mut marker = None;
+            loop {
+                let list = aws
+                    .iam
+                    .list_role_policies()
+                    .role_name(name)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))?;
+                names.extend(list.policy_names().iter().cloned());
+                marker = list
+                    .marker()
+                    .map(str::to_owned)
+                    .filter(|_| list.is_truncated());
+                if marker.is_none() {
+                    return Ok::<_, AwsError>(names);
+                }
+            }
+        });
+        let ours = aws.read(role_policy(aws, name, ROLE_POLICY_NAME));
+        let (list, ours) = tokio::join!(list, ours);
         if let Some(doc) = ours? {
             policies.insert(ROLE_POLICY_NAME.to_owned(), doc);
         }
@@ -736,8 +739,8 @@ async fn role_policy(
     }
 }
 
-/// Functions by name with wsdeploy's statements of their resource policy
-/// (both asked at once).
+/// Functions by name, each of ours with wsdeploy's statements of its
+/// resource policy.
 async fn read_functions(
     aws: &Aws,
     app: &str,
@@ -745,24 +748,28 @@ async fn read_functions(
     names: &[String],
 ) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
     let found = try_join_all(names.iter().map(|n| async move {
-        let (function, policy) = tokio::join!(
-            aws.read(read_function(aws, n)),
-            aws.read(read_permissions(aws, n))
-        );
-        Ok::<_, AwsError>(function?.map(|f| (f, policy)))
+        let Some(f) = aws.read(read_function(aws, n)).await? else {
+            return Ok::<_, AwsError>(None);
+        };
+        if !owned_by(&f.tags, app, stage) {
+            return Ok(Some(Err(f)));
+        }
+        let policy = aws.read(read_permissions(aws, n)).await?;
+        Ok(Some(Ok((f, policy))))
     }))
     .await?;
     let mut owned = BTreeMap::new();
     let mut foreign = Vec::new();
-    for (f, policy) in found.into_iter().flatten() {
-        if owned_by(&f.tags, app, stage) {
-            owned.insert(f.name.clone(), (f, policy?));
-        } else {
-            foreign.push(Foreign {
+    for f in found.into_iter().flatten() {
+        match f {
+            Ok((f, policy)) => {
+                owned.insert(f.name.clone(), (f, policy));
+            }
+            Err(f) => foreign.push(Foreign {
                 kind: "Lambda function",
                 name: f.name.clone(),
                 why: not_ours(&f.tags),
-            });
+            }),
         }
     }
     Ok((owned, foreign))
