@@ -863,7 +863,8 @@ times (default 5) measured, the two tools alternating which goes first.
   for a concurrent tool and the call count for a sequential one. At 50 ms
   it bounds the wall time from below: depth × 50 ms. The chain is read
   from timing, not from the code: a call that waited for a free slot
-  (wsdeploy runs 8 calls at a time) or for a retry is chained too. The
+  (wsdeploy runs up to 32 reads, and 8 writes to API Gateway plus 8 to the
+  other services, at a time) or for a retry is chained too. The
   operations of the chain are listed for wsdeploy's median runs.
 - *CPU*: user + system time of the tool's process (median), which load
   affects much less than wall time.
