@@ -367,13 +367,16 @@ pub async fn diff(config: &Config, opts: &Options, printer: &Printer, exit_code:
 /// spinner with the count and the elapsed time.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    /// The lock-free upload: a refusal that sends the run to the lock is
+    /// not a failure to show.
+    lock_free: bool,
     start: Instant,
     total: usize,
     done: std::sync::atomic::AtomicUsize,
 }
 
 impl Progress {
-    fn new(total: usize, interactive: bool) -> Progress {
+    fn new(total: usize, interactive: bool, lock_free: bool) -> Progress {
         let bar = interactive.then(|| {
             let b = indicatif::ProgressBar::new_spinner();
             b.set_style(
@@ -386,6 +389,7 @@ impl Progress {
         });
         Progress {
             bar,
+            lock_free,
             start: Instant::now(),
             total,
             done: Default::default(),
@@ -445,6 +449,7 @@ impl Progress {
                     resource.name()
                 ));
             }
+            Event::Failed { ref error, .. } if self.lock_free && refused_for_now(error) => {}
             Event::Failed {
                 op,
                 resource,
@@ -559,11 +564,13 @@ async fn run_apply(
     opts: &Options,
     printer: &Printer,
     what: &str,
+    lock_free: bool,
 ) -> Report {
     APPLYING.store(true, Ordering::SeqCst);
     let progress = Progress::new(
         planned.plan.actions.len(),
         printer.format == Format::Text && std::io::stderr().is_terminal(),
+        lock_free,
     );
     let on_event = |e: Event| progress.event(e);
     let applier = Applier {
@@ -580,7 +587,8 @@ async fn run_apply(
         .apply(&planned.plan, planned.observed.ids.clone())
         .await;
     let took = progress.finish();
-    if printer.format == Format::Text {
+    let falls_back = lock_free && report.failed.iter().any(|(_, e)| refused_for_now(e));
+    if printer.format == Format::Text && !falls_back {
         report_text(&report, printer);
         if report.ok() {
             printer.message(&format!(
@@ -724,23 +732,36 @@ async fn without_lock(
         }
     }
     planned.observed.ids.code_revisions = conditional;
-    let report = run_apply(&planned, config, opts, printer, "applied").await;
-    let stale = report.failed.iter().any(|(_, e)| {
-        matches!(
-            e.kind,
-            crate::aws::ErrorKind::Changed | crate::aws::ErrorKind::NotFound
-        )
-    });
-    if stale && !report.interrupted {
+    let report = run_apply(&planned, config, opts, printer, "applied", true).await;
+    let refused = report.failed.iter().find(|(_, e)| refused_for_now(e));
+    if let Some((_, e)) = refused
+        && !report.interrupted
+    {
         if printer.format == Format::Text {
-            printer.message(
-                "A function changed since it was read: taking the lock and planning again.\n",
-            );
+            let why = if e.kind == crate::aws::ErrorKind::Changed {
+                "a function changed since it was read"
+            } else {
+                "the upload was refused for now"
+            };
+            printer.message(&format!(
+                "The lock-free upload did not go through ({why}): taking the lock and planning again.\n"
+            ));
         }
         planned.observed.ids.code_revisions.clear();
         return Applied::NeedsLock(Box::new(planned));
     }
     Applied::Done(Box::new(planned), report)
+}
+
+/// A lock-free upload refused as stale (or its function gone), or refused
+/// for now (throttled, an update in progress): the locked path reads again
+/// and retries.
+fn refused_for_now(e: &AwsError) -> bool {
+    use crate::aws::ErrorKind as K;
+    matches!(
+        e.kind,
+        K::Changed | K::NotFound | K::Throttled | K::Conflict
+    )
 }
 
 /// The locked path: lock, read again, plan again, apply, release.
@@ -755,7 +776,7 @@ async fn with_lock(
             replan(aws, config, pk, o)
         })
         .await?;
-    let report = run_apply(&planned, config, opts, printer, "applied").await;
+    let report = run_apply(&planned, config, opts, printer, "applied", false).await;
     if let Err(e) = lock.release(&planned.aws).await {
         print_failure(printer, &Failure::Aws(e));
     }
@@ -856,7 +877,7 @@ pub async fn remove(config: &Config, opts: &Options, printer: &Printer, yes: boo
             return EXIT_ERROR;
         }
     };
-    let report = run_apply(&planned, config, opts, printer, "removed").await;
+    let report = run_apply(&planned, config, opts, printer, "removed", false).await;
     if let Err(e) = lock.release(&planned.aws).await {
         print_failure(printer, &Failure::Aws(e));
     }

@@ -908,7 +908,8 @@ fn writes_of(em: &Emulator) -> Vec<(String, u16)> {
 
 /// A code-only change takes no lock, but it never writes while another run
 /// holds the lock, and an upload refused as stale (someone updated the
-/// function after it was read) sends the run down the locked path.
+/// function after it was read) or for now (an update in progress) sends
+/// the run down the locked path.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
     let em = Emulator::start();
@@ -978,6 +979,57 @@ async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
         ]
     );
     em.set_faults(json!({"stale_revisions": 0}));
+    ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
+
+    // Someone else's update is in progress: the upload is refused for now
+    // (409, no retry on this path), and the locked path waits it out.
+    em.set_faults(json!({"lambda_update_ms": 1500}));
+    let lambda = aws_sdk_lambda::Client::new(
+        &em.sdk_config()
+            .into_builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
+    );
+    let function = format!("{}-dev-default", app.name);
+    let timeout = lambda
+        .get_function_configuration()
+        .function_name(&function)
+        .send()
+        .await
+        .unwrap()
+        .timeout()
+        .unwrap();
+    lambda
+        .update_function_configuration()
+        .function_name(&function)
+        .timeout(timeout)
+        .send()
+        .await
+        .unwrap();
+    change(3);
+    em.clear_calls();
+    let out = ok(wsdeploy(&em, &app, &["deploy"]));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused for now"),
+        "{}",
+        text(&out)
+    );
+    let writes = writes_of(&em);
+    assert_eq!(
+        writes[0],
+        ("UpdateFunctionCode".to_owned(), 409),
+        "{writes:?}"
+    );
+    assert_eq!(writes[1], ("CreateLogGroup".to_owned(), 200), "{writes:?}");
+    assert_eq!(
+        writes[writes.len() - 2..],
+        [
+            ("UpdateFunctionCode".to_owned(), 200),
+            ("DeleteLogGroup".to_owned(), 200)
+        ],
+        "{writes:?}"
+    );
+    em.set_faults(json!({"lambda_update_ms": 0}));
     ok(wsdeploy(&em, &app, &["diff", "--exit-code"]));
     ok(wsdeploy(&em, &app, &["remove", "--yes"]));
 }
