@@ -587,7 +587,7 @@ async fn run_apply(
         .apply(&planned.plan, planned.observed.ids.clone())
         .await;
     let took = progress.finish();
-    let falls_back = lock_free && report.failed.iter().any(|(_, e)| refused_for_now(e));
+    let falls_back = lock_free && refusal(&report).is_some();
     if printer.format == Format::Text && !falls_back {
         report_text(&report, printer);
         if report.ok() {
@@ -733,8 +733,7 @@ async fn without_lock(
     }
     planned.observed.ids.code_revisions = conditional;
     let report = run_apply(&planned, config, opts, printer, "applied", true).await;
-    let refused = report.failed.iter().find(|(_, e)| refused_for_now(e));
-    if let Some((_, e)) = refused
+    if let Some(e) = refusal(&report)
         && !report.interrupted
     {
         if printer.format == Format::Text {
@@ -762,6 +761,15 @@ fn refused_for_now(e: &AwsError) -> bool {
         e.kind,
         K::Changed | K::NotFound | K::Throttled | K::Conflict
     )
+}
+
+/// The first refusal of a lock-free upload in a report, if any.
+fn refusal(report: &Report) -> Option<&AwsError> {
+    report
+        .failed
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| refused_for_now(e))
 }
 
 /// The locked path: lock, read again, plan again, apply, release.

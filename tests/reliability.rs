@@ -855,18 +855,11 @@ async fn a_deploy_and_a_remove_at_once_do_not_interleave() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
-    let em = Emulator::start();
-    let app = chat("held");
-    // A lock left by a run on another machine (a host that is not this one).
-    let logs = aws_sdk_cloudwatchlogs::Client::new(
-        &em.sdk_config()
-            .into_builder()
-            .region(aws_config::Region::new("us-east-1"))
-            .build(),
-    );
-    logs.create_log_group()
+/// A lock of the app's dev stage left by a run on another machine (a host
+/// that is not this one): `ci-runner-7:4242`.
+async fn hold_lock_elsewhere(em: &Emulator, app: &App) {
+    aws_sdk_cloudwatchlogs::Client::new(&em.sdk_config())
+        .create_log_group()
         .log_group_name(format!("/wsdeploy/locks/{}/dev", app.name))
         .tags("wsdeploy:lock-owner", "ci-runner-7:4242")
         .tags("wsdeploy:lock-since", "1700000000")
@@ -874,6 +867,13 @@ async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_lock_times_out_with_who_holds_it_and_unlock_breaks_it() {
+    let em = Emulator::start();
+    let app = chat("held");
+    hold_lock_elsewhere(&em, &app).await;
     let start = Instant::now();
     let out = wsdeploy(&em, &app, &["deploy", "--lock-timeout", "2"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -932,21 +932,7 @@ async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
 
     // The lock is held by another run: the upload waits for it like any
     // other write, and here times out without writing.
-    let logs = aws_sdk_cloudwatchlogs::Client::new(
-        &em.sdk_config()
-            .into_builder()
-            .region(aws_config::Region::new("us-east-1"))
-            .build(),
-    );
-    let lock = format!("/wsdeploy/locks/{}/dev", app.name);
-    logs.create_log_group()
-        .log_group_name(&lock)
-        .tags("wsdeploy:lock-owner", "ci-runner-7:4242")
-        .tags("wsdeploy:lock-since", "1700000000")
-        .tags("wsdeploy:lock-command", "deploy")
-        .send()
-        .await
-        .unwrap();
+    hold_lock_elsewhere(&em, &app).await;
     change(2);
     em.clear_calls();
     let out = wsdeploy(&em, &app, &["deploy", "--lock-timeout", "1"]);
@@ -984,12 +970,7 @@ async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
     // Someone else's update is in progress: the upload is refused for now
     // (409, no retry on this path), and the locked path waits it out.
     em.set_faults(json!({"lambda_update_ms": 1500}));
-    let lambda = aws_sdk_lambda::Client::new(
-        &em.sdk_config()
-            .into_builder()
-            .region(aws_config::Region::new("us-east-1"))
-            .build(),
-    );
+    let lambda = aws_sdk_lambda::Client::new(&em.sdk_config());
     let function = format!("{}-dev-default", app.name);
     let timeout = lambda
         .get_function_configuration()

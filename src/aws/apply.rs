@@ -2,8 +2,8 @@
 //!
 //! Each action starts as soon as the actions it depends on are done (see
 //! `plan::dependencies`), at most `CONCURRENCY` at a time for API Gateway
-//! and as many for the other services: the roles are
-//! made while the API is, one function's chain does not wait for another's.
+//! and as many for the other services: the roles are made while the API
+//! is, and one function's chain does not wait for another's.
 //! Actions on the same Lambda function run one after the other (parallel
 //! AddPermission calls on one function can drop statements). A failed
 //! action does not stop actions that do not depend on it, but nothing that

@@ -58,33 +58,48 @@ pub fn log_group_arn(aws: &Aws, name: &str) -> String {
     )
 }
 
+/// The log group of exactly this name, if it exists (one read; the
+/// exact name sorts first among those it prefixes).
+pub async fn find_log_group(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let out = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeLogGroups", name, e))?;
+    Ok(out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .cloned())
+}
+
 /// The stage's access-log group, when it exists and is this stage's.
 pub async fn observe_log_group(
     aws: &Aws,
     config: &Config,
 ) -> Result<(Option<LogGroup>, Vec<Foreign>), AwsError> {
     let name = format!("/aws/apigateway/{}-{}", config.app, config.stage);
-    let out = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeLogGroups", &name, e))?;
-    let Some(group) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name.as_str()))
-    else {
+    let Some(group) = find_log_group(aws, &name).await? else {
         return Ok((None, vec![]));
     };
-    // The ARN as listed (without the `:*` of `arn`), so that no account id
-    // is needed yet.
-    let arn = group
+    // The ARN as listed (`arn` ends in `:*`), so that no account id is
+    // needed yet.
+    let Some(arn) = group
         .log_group_arn()
         .map(str::to_owned)
         .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
-        .unwrap_or_else(|| log_group_arn(aws, &name));
+    else {
+        return Err(AwsError::local(
+            "DescribeLogGroups",
+            &format!("the log group `{name}` came without its ARN"),
+            "run again; if it persists, report it",
+        ));
+    };
     let tags: Tags = aws
         .logs
         .list_tags_for_resource()

@@ -115,18 +115,8 @@ fn dead_here(h: &Holder) -> bool {
 /// Whether some run holds the lock of the app and stage now (one read; no
 /// account id needed).
 pub async fn is_held(aws: &Aws, app: &str, stage: &str) -> Result<bool, AwsError> {
-    let name = lock_name(app, stage);
-    let out = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&name)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeLogGroups", &name, e))?;
-    Ok(out
-        .log_groups()
-        .iter()
-        .any(|g| g.log_group_name() == Some(name.as_str())))
+    let group = super::domain::find_log_group(aws, &lock_name(app, stage)).await?;
+    Ok(group.is_some())
 }
 
 /// Takes the lock, waiting up to `timeout` for the current holder.

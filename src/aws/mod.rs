@@ -322,6 +322,15 @@ impl AwsError {
     }
 }
 
+/// A read of something that may not exist: "not found" is `None`.
+pub fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The messages of an error and its sources, most specific last, without
 /// repeats and without Debug dumps.
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {

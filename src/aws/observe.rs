@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::FutureExt;
 use futures_util::future::try_join_all;
 
-use super::{Aws, AwsError, decode_policy};
+use super::{Aws, AwsError, decode_policy, found};
 use crate::config::model::Config;
 use crate::desired::{ROLE_POLICY_NAME, role_path};
 use crate::state::*;
@@ -52,35 +52,25 @@ pub async fn revisions(
     aws: &Aws,
     names: &[String],
 ) -> Result<BTreeMap<String, Option<Revision>>, AwsError> {
-    let found = try_join_all(names.iter().map(|n| {
+    let revisions = try_join_all(names.iter().map(|n| {
         aws.read(async move {
-            match aws
-                .lambda
-                .get_function_configuration()
-                .function_name(n)
-                .send()
-                .await
-            {
-                Ok(c) => Ok((
-                    n.clone(),
-                    Some(Revision {
-                        revision_id: c.revision_id().unwrap_or_default().to_owned(),
-                        code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
-                    }),
-                )),
-                Err(e) => {
-                    let e = AwsError::from_sdk("GetFunctionConfiguration", n, e);
-                    if e.is_not_found() {
-                        Ok((n.clone(), None))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+            let c = found(
+                aws.lambda
+                    .get_function_configuration()
+                    .function_name(n)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("GetFunctionConfiguration", n, e)),
+            )?;
+            let revision = c.map(|c| Revision {
+                revision_id: c.revision_id().unwrap_or_default().to_owned(),
+                code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+            });
+            Ok::<_, AwsError>((n.clone(), revision))
         })
     }))
     .await?;
-    Ok(found.into_iter().collect())
+    Ok(revisions.into_iter().collect())
 }
 
 /// A resource with a name wsdeploy would use that is not wsdeploy's.
@@ -389,22 +379,19 @@ async fn read_api(
         let Some(dep) = our_stage.as_ref().and_then(|s| s.deployment_id()) else {
             return Ok(None);
         };
-        match c
-            .get_deployment()
-            .api_id(api_ref)
-            .deployment_id(dep)
-            .send()
-            .await
-        {
-            Ok(d) => Ok(d
-                .description()
+        let d = super::found(
+            c.get_deployment()
+                .api_id(api_ref)
+                .deployment_id(dep)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetDeployment", dep, e)),
+        )?;
+        Ok(d.and_then(|d| {
+            d.description()
                 .and_then(|t| t.strip_prefix(DEPLOYMENT_PREFIX))
-                .map(str::to_owned)),
-            Err(e) => {
-                let e = AwsError::from_sdk("GetDeployment", dep, e);
-                if e.is_not_found() { Ok(None) } else { Err(e) }
-            }
-        }
+                .map(str::to_owned)
+        }))
     };
     let (responses, deployed_definition) = tokio::join!(responses, deployed);
     let (responses, deployed_definition) = (responses?, deployed_definition?);
@@ -617,12 +604,9 @@ async fn read_roles(
 /// A role with its inline policies (read only for a role of ours: its
 /// policy list and the policy wsdeploy writes at once, then any other).
 async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
-    let out = match aws.read(aws.iam.get_role().role_name(name).send()).await {
-        Ok(o) => o,
-        Err(e) => {
-            let e = AwsError::from_sdk("GetRole", name, e);
-            return if e.is_not_found() { Ok(None) } else { Err(e) };
-        }
+    let got = aws.read(aws.iam.get_role().role_name(name).send()).await;
+    let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetRole", name, e)))? else {
+        return Ok(None);
     };
     let Some(role) = out.role() else {
         return Ok(None);
@@ -723,65 +707,57 @@ async fn role_policy(
     role: &str,
     policy: &str,
 ) -> Result<Option<serde_json::Value>, AwsError> {
-    match aws
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(policy)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(Some(decode_policy(out.policy_document()))),
-        Err(e) => {
-            let e = AwsError::from_sdk("GetRolePolicy", &format!("{role}/{policy}"), e);
-            if e.is_not_found() { Ok(None) } else { Err(e) }
-        }
-    }
+    let out = found(
+        aws.iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetRolePolicy", &format!("{role}/{policy}"), e)),
+    )?;
+    Ok(out.map(|o| decode_policy(o.policy_document())))
 }
 
 /// Functions by name, each of ours with wsdeploy's statements of its
-/// resource policy.
+/// resource policy (asked once the function is known to be ours).
 async fn read_functions(
     aws: &Aws,
     app: &str,
     stage: &str,
     names: &[String],
 ) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
-    let found = try_join_all(names.iter().map(|n| async move {
-        let Some(f) = aws.read(read_function(aws, n)).await? else {
-            return Ok::<_, AwsError>(None);
-        };
-        if !owned_by(&f.tags, app, stage) {
-            return Ok(Some(Err(f)));
-        }
-        let policy = aws.read(read_permissions(aws, n)).await?;
-        Ok(Some(Ok((f, policy))))
-    }))
+    let read = try_join_all(names.iter().map(|n| aws.read(read_function(aws, n)))).await?;
+    let (owned, others): (Vec<Function>, Vec<Function>) = read
+        .into_iter()
+        .flatten()
+        .partition(|f| owned_by(&f.tags, app, stage));
+    let policies = try_join_all(
+        owned
+            .iter()
+            .map(|f| aws.read(read_permissions(aws, &f.name))),
+    )
     .await?;
-    let mut owned = BTreeMap::new();
-    let mut foreign = Vec::new();
-    for f in found.into_iter().flatten() {
-        match f {
-            Ok((f, policy)) => {
-                owned.insert(f.name.clone(), (f, policy));
-            }
-            Err(f) => foreign.push(Foreign {
-                kind: "Lambda function",
-                name: f.name.clone(),
-                why: not_ours(&f.tags),
-            }),
-        }
-    }
+    let foreign = others
+        .into_iter()
+        .map(|f| Foreign {
+            kind: "Lambda function",
+            why: not_ours(&f.tags),
+            name: f.name,
+        })
+        .collect();
+    let owned = owned
+        .into_iter()
+        .zip(policies)
+        .map(|(f, p)| (f.name.clone(), (f, p)))
+        .collect();
     Ok((owned, foreign))
 }
 
 async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsError> {
-    let out = match aws.lambda.get_function().function_name(name).send().await {
-        Ok(o) => o,
-        Err(e) => {
-            let e = AwsError::from_sdk("GetFunction", name, e);
-            return if e.is_not_found() { Ok(None) } else { Err(e) };
-        }
+    let got = aws.lambda.get_function().function_name(name).send().await;
+    let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetFunction", name, e)))? else {
+        return Ok(None);
     };
     let Some(c) = out.configuration() else {
         return Ok(None);
@@ -834,18 +810,11 @@ async fn read_permissions(
     aws: &Aws,
     function: &str,
 ) -> Result<BTreeMap<String, Permission>, AwsError> {
-    let out = match aws.lambda.get_policy().function_name(function).send().await {
-        Ok(o) => o,
-        Err(e) => {
-            let e = AwsError::from_sdk("GetPolicy", function, e);
-            return if e.is_not_found() {
-                Ok(BTreeMap::new())
-            } else {
-                Err(e)
-            };
-        }
-    };
-    Ok(parse_permissions(out.policy().unwrap_or("{}")))
+    let got = aws.lambda.get_policy().function_name(function).send().await;
+    let out = found(got.map_err(|e| AwsError::from_sdk("GetPolicy", function, e)))?;
+    Ok(out
+        .map(|o| parse_permissions(o.policy().unwrap_or("{}")))
+        .unwrap_or_default())
 }
 
 pub fn parse_permissions(policy: &str) -> BTreeMap<String, Permission> {
