@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod desired;
 pub mod diagnostic;
+pub mod names;
 pub mod output;
 pub mod package;
 pub mod plan;

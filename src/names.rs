@@ -1,0 +1,275 @@
+//! Every name, ARN and URL wsdeploy derives, in one place.
+//!
+//! Names that come from the app and stage (functions, the role path, log
+//! groups, the lock) are plain functions. ARNs and URLs depend on where they
+//! live, so they hang off `Place` (partition, region, account), and are
+//! partition-aware: `aws`, `aws-cn` (whose hosts end in `.amazonaws.com.cn`),
+//! `aws-us-gov` and the isolated partitions.
+//!
+//! Nothing here reads the config or talks to AWS: config, desired state and
+//! the AWS adapter all derive names through this module, so that no two of
+//! them can disagree on one.
+
+/// Statement-id prefix and marker values wsdeploy writes.
+pub const ROLE_POLICY_NAME: &str = "wsdeploy";
+/// The statement id of the invoke permission for the API's routes.
+pub const SID_INVOKE: &str = "wsdeploy-invoke";
+/// The statement id of the invoke permission for the authorizer.
+pub const SID_AUTHORIZER: &str = "wsdeploy-authorizer";
+/// Marks a deployment made by wsdeploy; the definition hash follows.
+pub const DEPLOYMENT_PREFIX: &str = "wsdeploy definition ";
+
+/// The environment variables wsdeploy injects into every function.
+pub const ENV_MANAGEMENT_ENDPOINT: &str = "WSDEPLOY_MANAGEMENT_ENDPOINT";
+pub const ENV_APP: &str = "WSDEPLOY_APP";
+pub const ENV_STAGE: &str = "WSDEPLOY_STAGE";
+/// The prefix reserved for them (users may not set such variables).
+pub const ENV_PREFIX: &str = "WSDEPLOY_";
+
+/// The partition of a region, known from its name (STS confirms it).
+pub fn partition_of(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| region.starts_with(p))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+/// The DNS suffix of a partition's service endpoints.
+pub fn dns_suffix(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        "aws-iso-e" => "cloud.adc-e.uk",
+        "aws-iso-f" => "csp.hci.ic.gov",
+        _ => "amazonaws.com",
+    }
+}
+
+/// The longest DNS suffix of any partition, for size limits that must hold
+/// wherever the app is deployed.
+pub const LONGEST_DNS_SUFFIX: &str = "amazonaws.com.cn";
+
+/// A function's name: `<app>-<stage>-<key>`.
+pub fn function_name(app: &str, stage: &str, key: &str) -> String {
+    format!("{app}-{stage}-{key}")
+}
+
+/// The function key a route gets when it names a handler directly: the
+/// route key without `$`.
+pub fn implicit_function(route_key: &str) -> String {
+    route_key.trim_start_matches('$').to_owned()
+}
+
+/// The path of every role wsdeploy makes for an app and stage.
+pub fn role_path(app: &str, stage: &str) -> String {
+    format!("/wsdeploy/{app}/{stage}/")
+}
+
+/// The access-log group wsdeploy manages for a stage.
+pub fn access_log_group(app: &str, stage: &str) -> String {
+    format!("/aws/apigateway/{app}-{stage}")
+}
+
+/// The log group Lambda writes a function's logs to.
+pub fn function_log_group(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
+
+/// The log group that is the deploy lock of an app and stage.
+pub fn lock_group(app: &str, stage: &str) -> String {
+    format!("/wsdeploy/locks/{app}/{stage}")
+}
+
+/// The default hosted zone of a domain: the name without its first label,
+/// or the name itself when that would leave a single label (an apex
+/// domain).
+pub fn default_zone(name: &str) -> String {
+    let body = name.strip_prefix("*.").unwrap_or(name);
+    if name.starts_with("*.") {
+        return body.to_owned();
+    }
+    match body.split_once('.') {
+        Some((_, rest)) if rest.contains('.') => rest.to_owned(),
+        _ => body.to_owned(),
+    }
+}
+
+/// Where resources live: everything an ARN or URL needs besides the name.
+/// `account_id` may be empty for ARNs that have none (API Gateway's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account_id: &'a str,
+}
+
+impl Place<'_> {
+    pub fn function_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
+    pub fn role_arn(&self, path: &str, name: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:role{path}{name}",
+            self.partition, self.account_id
+        )
+    }
+
+    pub fn log_group_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:logs:{}:{}:log-group:{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
+    /// The API Gateway management ARN of an API (for tagging).
+    pub fn api_arn(&self, api_id: &str) -> String {
+        format!(
+            "arn:{}:apigateway:{}::/apis/{api_id}",
+            self.partition, self.region
+        )
+    }
+
+    pub fn stage_arn(&self, api_id: &str, stage: &str) -> String {
+        format!("{}/stages/{stage}", self.api_arn(api_id))
+    }
+
+    pub fn domain_arn(&self, domain: &str) -> String {
+        format!(
+            "arn:{}:apigateway:{}::/domainnames/{domain}",
+            self.partition, self.region
+        )
+    }
+
+    /// The execute-api ARN of an API: invoke permissions and
+    /// `@connections` policies are scoped under it.
+    pub fn execute_api_arn(&self, api_id: &str) -> String {
+        format!(
+            "arn:{}:execute-api:{}:{}:{api_id}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
+    /// What a function's role may call `@connections` on: this API's stage.
+    pub fn connections_arn(&self, api_id: &str, stage: &str) -> String {
+        format!("{}/{stage}/*/@connections/*", self.execute_api_arn(api_id))
+    }
+
+    /// The integration URI API Gateway uses to invoke a function.
+    pub fn invocation_uri(&self, function: &str) -> String {
+        format!(
+            "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+            self.partition,
+            self.region,
+            self.function_arn(function)
+        )
+    }
+
+    fn execute_api_host(&self, api_id: &str) -> String {
+        format!(
+            "{api_id}.execute-api.{}.{}",
+            self.region,
+            dns_suffix(self.partition)
+        )
+    }
+
+    /// The WebSocket URL of a stage, when AWS did not say it.
+    pub fn websocket_url(&self, api_id: &str, stage: &str) -> String {
+        format!("wss://{}/{stage}", self.execute_api_host(api_id))
+    }
+
+    /// The `@connections` endpoint of a stage.
+    pub fn management_endpoint(&self, api_id: &str, stage: &str) -> String {
+        format!("https://{}/{stage}", self.execute_api_host(api_id))
+    }
+}
+
+/// A stage's WebSocket URL from the endpoint AWS returned for the API
+/// (`wss://<id>.execute-api.<region>.<suffix>`), which is right in every
+/// partition; `fallback` when AWS returned none.
+pub fn stage_url(
+    api_endpoint: Option<&str>,
+    stage: &str,
+    fallback: impl FnOnce() -> String,
+) -> String {
+    match api_endpoint.map(|e| e.trim_end_matches('/')) {
+        Some(e) if !e.is_empty() => format!("{e}/{stage}"),
+        _ => fallback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_from_region_names() {
+        assert_eq!(partition_of("us-east-1"), "aws");
+        assert_eq!(partition_of("eu-central-2"), "aws");
+        assert_eq!(partition_of("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+    }
+
+    #[test]
+    fn china_urls_end_in_com_cn() {
+        let place = Place {
+            partition: "aws-cn",
+            region: "cn-north-1",
+            account_id: "123456789012",
+        };
+        assert_eq!(
+            place.management_endpoint("abc", "dev"),
+            "https://abc.execute-api.cn-north-1.amazonaws.com.cn/dev"
+        );
+        assert_eq!(
+            place.websocket_url("abc", "dev"),
+            "wss://abc.execute-api.cn-north-1.amazonaws.com.cn/dev"
+        );
+        assert_eq!(
+            place.function_arn("f"),
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:f"
+        );
+        let gov = Place {
+            partition: "aws-us-gov",
+            region: "us-gov-west-1",
+            account_id: "1",
+        };
+        assert_eq!(
+            gov.management_endpoint("abc", "dev"),
+            "https://abc.execute-api.us-gov-west-1.amazonaws.com/dev"
+        );
+    }
+
+    #[test]
+    fn the_endpoint_aws_returned_wins() {
+        let url = stage_url(
+            Some("wss://abc.execute-api.cn-north-1.amazonaws.com.cn"),
+            "dev",
+            || unreachable!(),
+        );
+        assert_eq!(url, "wss://abc.execute-api.cn-north-1.amazonaws.com.cn/dev");
+        assert_eq!(stage_url(None, "dev", || "x".to_owned()), "x");
+    }
+
+    #[test]
+    fn domains_and_zones() {
+        assert_eq!(default_zone("ws.example.com"), "example.com");
+        assert_eq!(default_zone("*.example.com"), "example.com");
+        assert_eq!(default_zone("example.com"), "example.com");
+        assert_eq!(default_zone("a.b.example.co.uk"), "b.example.co.uk");
+    }
+}
