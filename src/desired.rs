@@ -10,16 +10,14 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::build::Packages;
 use crate::config::model::{
     AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, LogDestination,
 };
+use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, Place, function_log_group};
 use crate::state::*;
 
-/// The inline policy wsdeploy writes on each role.
-pub const ROLE_POLICY_NAME: &str = "wsdeploy";
-/// Statement ids of the invoke permissions wsdeploy adds.
-pub const SID_INVOKE: &str = "wsdeploy-invoke";
-pub const SID_AUTHORIZER: &str = "wsdeploy-authorizer";
+pub use crate::names::{ROLE_POLICY_NAME, SID_AUTHORIZER, SID_INVOKE, role_path};
 
 /// Facts from AWS that desired state depends on.
 #[derive(Debug, Clone)]
@@ -34,27 +32,47 @@ pub struct Context {
 }
 
 impl Context {
+    /// The context of `config` deployed with `packages` at `place`.
+    pub fn new(
+        place: &Place,
+        api_id: Option<String>,
+        config: &Config,
+        packages: &Packages,
+    ) -> Context {
+        Context {
+            account_id: place.account_id.to_owned(),
+            region: place.region.to_owned(),
+            partition: place.partition.to_owned(),
+            api_id,
+            code: config
+                .functions
+                .iter()
+                .filter_map(|(short, f)| {
+                    let p = packages.get(&f.function_name)?;
+                    Some((short.clone(), (p.sha256.clone(), p.size() as u64)))
+                })
+                .collect(),
+        }
+    }
+
     pub fn api_id(&self) -> &str {
         self.api_id.as_deref().unwrap_or(API_ID_PLACEHOLDER)
     }
-}
 
-/// Role path: `/wsdeploy/<app>/<stage>/`.
-pub fn role_path(app: &str, stage: &str) -> String {
-    format!("/wsdeploy/{app}/{stage}/")
-}
-
-pub fn management_endpoint(api_id: &str, region: &str, stage: &str) -> String {
-    format!("https://{api_id}.execute-api.{region}.amazonaws.com/{stage}")
+    pub fn place(&self) -> Place<'_> {
+        Place {
+            partition: &self.partition,
+            region: &self.region,
+            account_id: &self.account_id,
+        }
+    }
 }
 
 pub fn build(config: &Config, ctx: &Context) -> State {
     let own = ownership_tags(&config.app, &config.stage);
     let api_id = ctx.api_id();
-    let arn_base = format!(
-        "arn:{}:execute-api:{}:{}:{api_id}",
-        ctx.partition, ctx.region, ctx.account_id
-    );
+    let place = ctx.place();
+    let arn_base = place.execute_api_arn(api_id);
     let mut state = State::default();
 
     let authorizer_fn = match &config.authorizer {
@@ -78,11 +96,11 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         );
         let mut environment = f.environment.clone();
         environment.insert(
-            "WSDEPLOY_MANAGEMENT_ENDPOINT".to_owned(),
-            management_endpoint(api_id, &ctx.region, &config.stage),
+            ENV_MANAGEMENT_ENDPOINT.to_owned(),
+            place.management_endpoint(api_id, &config.stage),
         );
-        environment.insert("WSDEPLOY_APP".to_owned(), config.app.clone());
-        environment.insert("WSDEPLOY_STAGE".to_owned(), config.stage.clone());
+        environment.insert(ENV_APP.to_owned(), config.app.clone());
+        environment.insert(ENV_STAGE.to_owned(), config.stage.clone());
         let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
         state.functions.insert(
             f.function_name.clone(),
@@ -194,12 +212,7 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         .collect();
     let access_log = config.api.access_log.as_ref().map(|a| AccessLog {
         destination_arn: match &a.destination {
-            LogDestination::Managed { group_name, .. } => {
-                format!(
-                    "arn:{}:logs:{}:{}:log-group:{group_name}",
-                    ctx.partition, ctx.region, ctx.account_id
-                )
-            }
+            LogDestination::Managed { group_name, .. } => place.log_group_arn(group_name),
             LogDestination::Existing { arn } => arn.clone(),
         },
         format: a.format.clone(),
@@ -283,18 +296,9 @@ fn role_policy(
     function_name: &str,
     extra: &[crate::config::model::Statement],
 ) -> serde_json::Value {
-    let p = &ctx.partition;
-    let log_group = format!(
-        "arn:{p}:logs:{}:{}:log-group:/aws/lambda/{function_name}",
-        ctx.region, ctx.account_id
-    );
-    let connections = format!(
-        "arn:{p}:execute-api:{}:{}:{}/{}/*/@connections/*",
-        ctx.region,
-        ctx.account_id,
-        ctx.api_id(),
-        config.stage
-    );
+    let place = ctx.place();
+    let log_group = place.log_group_arn(&function_log_group(function_name));
+    let connections = place.connections_arn(ctx.api_id(), &config.stage);
     let mut statements = vec![
         json!({
             "Sid": "Logs",

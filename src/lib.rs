@@ -1,15 +1,21 @@
 //! wsdeploy: deploys AWS API Gateway WebSocket APIs and the Lambda functions
 //! behind them from one YAML file, by direct API calls.
 //!
-//! The pipeline: `config` parses and validates wsdeploy.yml into a resolved
-//! model; `render` turns diagnostics into text or JSON; `schema` generates
-//! the JSON Schema from the config types; `cli` wires commands to them.
+//! The pipeline reads off the module names, and imports run one way:
+//! `config` (wsdeploy.yml → a validated model) → `desired` (the resources
+//! a config wants, in `state`'s terms) → `plan` (pure: desired against
+//! observed) → `aws` (observe live state, apply a plan, the lock) →
+//! `pipeline` (plan, lock, apply; prints nothing) → `commands` (one file
+//! per command) → `output` (every print). Beside them: `names` (every
+//! derived name, ARN and URL), `build` (function packages), `schema` (the
+//! JSON Schema), `cli` (flags). docs/architecture.md draws it.
 
 // Nothing that came over the network (or from the user) may panic: the
 // library never unwraps. Unit tests may.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod aws;
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,8 +23,7 @@ pub mod desired;
 pub mod diagnostic;
 pub mod names;
 pub mod output;
-pub mod package;
+pub mod pipeline;
 pub mod plan;
-pub mod render;
 pub mod schema;
 pub mod state;

@@ -268,7 +268,7 @@ impl Api {
             "routes": self.routes,
         });
         let text = serde_json::to_string(&def).unwrap_or_default();
-        let digest = crate::package::sha256_base64(text.as_bytes());
+        let digest = crate::build::sha256_base64(text.as_bytes());
         // Short, URL-safe and enough to tell definitions apart.
         digest
             .chars()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use wsdeploy::config::model::{Authorizer, CodeKind, LogDestination, MASK};
 use wsdeploy::config::{LoadOptions, Loaded, load};
 use wsdeploy::diagnostic::Severity;
-use wsdeploy::render::{self, Style};
+use wsdeploy::output::diagnostics::{self as render, Style};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -10,6 +10,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::observe::logs::find_log_group;
+use super::util::{RetryBudget, found, gone_is_done, map_of, retry};
 use super::{Aws, AwsError, ErrorKind};
 use crate::state::Tags;
 
@@ -17,9 +19,7 @@ const TAG_OWNER: &str = "wsdeploy:lock-owner";
 const TAG_SINCE: &str = "wsdeploy:lock-since";
 const TAG_COMMAND: &str = "wsdeploy:lock-command";
 
-pub fn lock_name(app: &str, stage: &str) -> String {
-    format!("/wsdeploy/locks/{app}/{stage}")
-}
+pub use crate::names::lock_group as lock_name;
 
 /// Who holds a lock.
 #[derive(Debug, Clone)]
@@ -63,42 +63,30 @@ pub struct Lock {
 }
 
 async fn holder(aws: &Aws, name: &str) -> Result<Option<Holder>, AwsError> {
-    let arn = format!(
-        "arn:{}:logs:{}:{}:log-group:{name}",
-        aws.partition, aws.region, aws.account_id
-    );
-    match aws
+    let listed = aws
         .logs
         .list_tags_for_resource()
-        .resource_arn(arn)
+        .resource_arn(aws.place().log_group_arn(name))
         .send()
         .await
-    {
-        Ok(out) => {
-            let tags: Tags = out
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            Ok(Some(Holder {
-                owner: tags
-                    .get(TAG_OWNER)
-                    .cloned()
-                    .unwrap_or_else(|| "an unknown owner".to_owned()),
-                command: tags
-                    .get(TAG_COMMAND)
-                    .cloned()
-                    .unwrap_or_else(|| "a run".to_owned()),
-                since: tags
-                    .get(TAG_SINCE)
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0),
-            }))
+        .map_err(|e| AwsError::from_sdk("ListTagsForResource", name, e));
+    Ok(found(listed)?.map(|out| {
+        let tags: Tags = map_of(out.tags());
+        Holder {
+            owner: tags
+                .get(TAG_OWNER)
+                .cloned()
+                .unwrap_or_else(|| "an unknown owner".to_owned()),
+            command: tags
+                .get(TAG_COMMAND)
+                .cloned()
+                .unwrap_or_else(|| "a run".to_owned()),
+            since: tags
+                .get(TAG_SINCE)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
         }
-        Err(e) => {
-            let e = AwsError::from_sdk("ListTagsForResource", name, e);
-            if e.is_not_found() { Ok(None) } else { Err(e) }
-        }
-    }
+    }))
 }
 
 /// Whether the holder is a process of this machine that is gone.
@@ -115,7 +103,7 @@ fn dead_here(h: &Holder) -> bool {
 /// Whether some run holds the lock of the app and stage now (one read; no
 /// account id needed).
 pub async fn is_held(aws: &Aws, app: &str, stage: &str) -> Result<bool, AwsError> {
-    let group = super::domain::find_log_group(aws, &lock_name(app, stage)).await?;
+    let group = find_log_group(aws, &lock_name(app, stage)).await?;
     Ok(group.is_some())
 }
 
@@ -151,11 +139,11 @@ pub async fn acquire(
             Ok(_) => return Ok(Lock { name }),
             Err(e) => {
                 let e = AwsError::from_sdk("CreateLogGroup", &name, e);
-                if e.code != "ResourceAlreadyExistsException" {
-                    if matches!(e.kind, ErrorKind::Throttled | ErrorKind::Conflict) {
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                        continue;
-                    }
+                if e.is_transient() {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+                if e.kind != ErrorKind::AlreadyExists {
                     return Err(e);
                 }
             }
@@ -172,19 +160,18 @@ pub async fn acquire(
             continue;
         }
         if start.elapsed() >= timeout {
-            return Err(AwsError {
-                operation: "taking the deploy lock".to_owned(),
-                resource: name.clone(),
-                code: "Locked".to_owned(),
-                message: format!(
+            return Err(AwsError::state(
+                "taking the deploy lock",
+                &name,
+                "Locked",
+                format!(
                     "another run holds the lock of this app and stage: {}",
                     h.describe()
                 ),
-                hint: Some(format!(
+                &format!(
                     "wait for it to finish (`--lock-timeout` waits longer); if no run is in progress, break the lock with `wsdeploy unlock` (it deletes the log group `{name}`)"
-                )),
-                kind: ErrorKind::Other,
-            });
+                ),
+            ));
         }
         if !told {
             notice(format!(
@@ -199,27 +186,19 @@ pub async fn acquire(
 }
 
 async fn force_release(aws: &Aws, name: &str) -> Result<(), AwsError> {
-    match aws
+    let r = aws
         .logs
         .delete_log_group()
         .log_group_name(name)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::from_sdk("DeleteLogGroup", name, e);
-            if e.is_not_found() { Ok(()) } else { Err(e) }
-        }
-    }
+        .map_err(|e| AwsError::from_sdk("DeleteLogGroup", name, e));
+    gone_is_done(r)
 }
 
 impl Lock {
     pub async fn release(self, aws: &Aws) -> Result<(), AwsError> {
-        super::retry(super::RetryBudget::default(), || {
-            force_release(aws, &self.name)
-        })
-        .await
+        retry(RetryBudget::default(), || force_release(aws, &self.name)).await
     }
 }
 

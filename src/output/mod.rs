@@ -1,15 +1,29 @@
-//! The one place that decides how results reach the user.
+//! Output: the one place that decides how results reach the user.
 //!
 //! stdout carries data only (summaries, JSON, the schema); diagnostics and
 //! progress go to stderr. On a terminal stderr gets the rich style (source
 //! snippets, colour unless NO_COLOR is set); elsewhere plain lines; with
 //! `--output json` stdout holds a single JSON document and nothing else.
+//!
+//! Every print goes through the `Printer`. What is printed is shaped in
+//! the files beside this one: `diagnostics` (config problems), `plan`,
+//! `progress` (apply's events), `report` (what apply did), `outputs`,
+//! `errors` (the one error path of every command), `summary` (a valid
+//! config).
+
+pub mod diagnostics;
+pub mod errors;
+pub mod outputs;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod summary;
 
 use std::io::{IsTerminal, Write};
 
 use clap::ValueEnum;
 
-use crate::render::Style;
+use diagnostics::Style;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -54,7 +68,29 @@ impl Printer {
 
     /// Writes a message to stderr.
     pub fn message(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+        say(text);
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+}
+
+/// Writes a message to stderr, for code that has no printer (the signal
+/// handler).
+pub fn say(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// One line to stderr.
+pub fn say_line(text: &str) {
+    say(&format!("{text}\n"));
+}
+
+impl Printer {
+    /// Whether stderr is a terminal (for spinners).
+    pub fn interactive(&self) -> bool {
+        matches!(self.stderr_style, Style::Rich { .. })
     }
 }

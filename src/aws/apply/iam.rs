@@ -1,0 +1,180 @@
+//! Applying IAM actions: each function's execution role, its tags and
+//! trust policy, and wsdeploy's inline policy on it.
+
+use super::Applier;
+use crate::aws::AwsError;
+use crate::aws::util::{found, gone_is_done, iam_tags, retry};
+use crate::plan::{Action, Op, Resource};
+use crate::state::State;
+
+impl Applier<'_> {
+    pub(super) async fn run_iam(&self, a: &Action, want: &State) -> Result<(), AwsError> {
+        match (&a.resource, a.op) {
+            (Resource::Role(n), Op::Create) => self.create_role(want, n).await,
+            (Resource::Role(n), Op::Delete) => self.delete_role(n).await,
+            (Resource::Role(n), _) => self.update_role(a, want, n).await,
+            (Resource::RolePolicy(r, p), Op::Delete) => self.delete_role_policy(r, p).await,
+            (Resource::RolePolicy(r, p), _) => self.put_role_policy(want, r, p).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn create_role(&self, want: &State, name: &str) -> Result<(), AwsError> {
+        let Some(role) = want.roles.get(name) else {
+            return Ok(());
+        };
+        let tags = iam_tags(&role.tags);
+        retry(self.budget, || async {
+            self.aws
+                .iam
+                .create_role()
+                .role_name(name)
+                .path(&role.path)
+                .assume_role_policy_document(role.trust_policy.to_string())
+                .description(format!(
+                    "Execution role of Lambda function {name}, managed by wsdeploy"
+                ))
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("CreateRole", name, e))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn update_role(&self, _a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
+        let Some(role) = want.roles.get(name) else {
+            return Ok(());
+        };
+        let before = self.observed.roles.get(name);
+        if before.is_none_or(|b| b.trust_policy != role.trust_policy) {
+            retry(self.budget, || async {
+                self.aws
+                    .iam
+                    .update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(role.trust_policy.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UpdateAssumeRolePolicy", name, e))
+            })
+            .await?;
+        }
+        let (add, remove) = super::tag_diff(
+            &before.map(|b| b.tags.clone()).unwrap_or_default(),
+            &role.tags,
+        );
+        if !remove.is_empty() {
+            retry(self.budget, || async {
+                self.aws
+                    .iam
+                    .untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(remove.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UntagRole", name, e))
+            })
+            .await?;
+        }
+        if !add.is_empty() {
+            let tags = iam_tags(&add);
+            retry(self.budget, || async {
+                self.aws
+                    .iam
+                    .tag_role()
+                    .role_name(name)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("TagRole", name, e))
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn put_role_policy(
+        &self,
+        want: &State,
+        role: &str,
+        policy: &str,
+    ) -> Result<(), AwsError> {
+        let Some(doc) = want.roles.get(role).and_then(|r| r.policies.get(policy)) else {
+            return Ok(());
+        };
+        retry(self.budget, || async {
+            self.aws
+                .iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .policy_document(doc.to_string())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("PutRolePolicy", role, e))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .iam
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DeleteRolePolicy", role, e))
+        })
+        .await;
+        gone_is_done(r)
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
+        // Managed policies someone attached by hand would block DeleteRole.
+        let listed = self
+            .aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListAttachedRolePolicies", name, e));
+        let Some(listed) = found(listed)? else {
+            return Ok(());
+        };
+        let attached = listed.iter().filter_map(|p| p.policy_arn());
+        for arn in attached {
+            let r = retry(self.budget, || async {
+                self.aws
+                    .iam
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DetachRolePolicy", name, e))
+            })
+            .await;
+            gone_is_done(r)?;
+        }
+        let r = retry(self.budget, || async {
+            self.aws
+                .iam
+                .delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DeleteRole", name, e))
+        })
+        .await;
+        gone_is_done(r)
+    }
+}

@@ -1,0 +1,320 @@
+//! Applying Lambda actions: functions (created Active, configuration and
+//! tags updated, code uploaded, conditionally on the lock-free path), and
+//! wsdeploy's invoke permissions in their resource policies.
+
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::types as lt;
+use aws_smithy_types::Blob;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use super::{Applier, LAMBDA_WAIT, Shared};
+use crate::aws::util::{gone_is_done, retry};
+use crate::aws::{AwsError, ErrorKind};
+use crate::build::Package;
+use crate::names::role_path;
+use crate::plan::{Action, Op, Resource};
+use crate::state::{self, State};
+
+impl Applier<'_> {
+    pub(super) async fn run_lambda(
+        &self,
+        a: &Action,
+        want: &State,
+        shared: &Shared,
+    ) -> Result<(), AwsError> {
+        match (&a.resource, a.op) {
+            (Resource::Function(n), Op::Create) => self.create_function(want, n).await,
+            (Resource::Function(n), Op::Delete) => self.delete_function(n).await,
+            (Resource::Function(n), _) => self.update_function(a, want, n).await,
+            (Resource::FunctionCode(n), _) => self.update_code(want, n, shared).await,
+            (Resource::Permission(f, sid), Op::Delete) => self.remove_permission(f, sid).await,
+            (Resource::Permission(f, sid), op) => {
+                self.add_permission(want, f, sid, op == Op::Replace).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn package(&self, name: &str) -> Result<&Package, AwsError> {
+        self.packages.get(name).map(|p| p.as_ref()).ok_or_else(|| {
+            AwsError::local(
+                "uploading code",
+                &format!("no package was built for `{name}`"),
+                "this is a bug in wsdeploy",
+            )
+        })
+    }
+
+    fn environment(f: &state::Function) -> lt::Environment {
+        lt::Environment::builder()
+            .set_variables(Some(f.environment.clone().into_iter().collect()))
+            .build()
+    }
+
+    async fn create_function(&self, want: &State, name: &str) -> Result<(), AwsError> {
+        let Some(f) = want.functions.get(name) else {
+            return Ok(());
+        };
+        let pkg = self.package(name)?;
+        let role_arn = self
+            .aws
+            .place()
+            .role_arn(&role_path(&self.config.app, &self.config.stage), &f.role);
+        let out = retry(self.budget, || async {
+            self.aws
+                .lambda
+                .create_function()
+                .function_name(name)
+                .runtime(lt::Runtime::from(f.runtime.as_str()))
+                .role(&role_arn)
+                .handler(&f.handler)
+                .code(
+                    lt::FunctionCode::builder()
+                        .zip_file(Blob::new(pkg.bytes.clone()))
+                        .build(),
+                )
+                .memory_size(f.memory_size as i32)
+                .timeout(f.timeout as i32)
+                .architectures(lt::Architecture::from(f.architecture.as_str()))
+                .environment(Self::environment(f))
+                .set_layers(Some(f.layers.clone()))
+                .set_tags(Some(f.tags.clone().into_iter().collect()))
+                .description(format!(
+                    "{} {}, managed by wsdeploy",
+                    self.config.app, self.config.stage
+                ))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("CreateFunction", name, e))
+        })
+        .await?;
+        if out.state() != Some(&lt::State::Active) {
+            self.wait_active(name).await?;
+        }
+        Ok(())
+    }
+
+    async fn wait_active(&self, name: &str) -> Result<(), AwsError> {
+        self.aws
+            .lambda
+            .wait_until_function_active_v2()
+            .function_name(name)
+            .wait(LAMBDA_WAIT)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                waiter_error(
+                    "waiting for the function to become Active",
+                    name,
+                    &DisplayErrorContext(&e).to_string(),
+                )
+            })
+    }
+
+    async fn wait_updated(&self, name: &str) -> Result<(), AwsError> {
+        self.aws
+            .lambda
+            .wait_until_function_updated_v2()
+            .function_name(name)
+            .wait(LAMBDA_WAIT)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                waiter_error(
+                    "waiting for the function's update to finish",
+                    name,
+                    &DisplayErrorContext(&e).to_string(),
+                )
+            })
+    }
+
+    async fn update_function(&self, _a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
+        let Some(f) = want.functions.get(name) else {
+            return Ok(());
+        };
+        let before = self.observed.functions.get(name);
+        let config_changed = before.is_none_or(|b| {
+            b.runtime != f.runtime
+                || b.handler != f.handler
+                || b.role != f.role
+                || b.memory_size != f.memory_size
+                || b.timeout != f.timeout
+                || b.layers != f.layers
+                || b.environment != f.environment
+        });
+        if config_changed {
+            let role_arn = self
+                .aws
+                .place()
+                .role_arn(&role_path(&self.config.app, &self.config.stage), &f.role);
+            let out = retry(self.budget, || async {
+                self.aws
+                    .lambda
+                    .update_function_configuration()
+                    .function_name(name)
+                    .runtime(lt::Runtime::from(f.runtime.as_str()))
+                    .role(&role_arn)
+                    .handler(&f.handler)
+                    .memory_size(f.memory_size as i32)
+                    .timeout(f.timeout as i32)
+                    .environment(Self::environment(f))
+                    .set_layers(Some(f.layers.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UpdateFunctionConfiguration", name, e))
+            })
+            .await?;
+            if out.last_update_status() == Some(&lt::LastUpdateStatus::InProgress) {
+                self.wait_updated(name).await?;
+            }
+        }
+        let arn = self.aws.place().function_arn(name);
+        let (add, remove) =
+            super::tag_diff(&before.map(|b| b.tags.clone()).unwrap_or_default(), &f.tags);
+        if !remove.is_empty() {
+            retry(self.budget, || async {
+                self.aws
+                    .lambda
+                    .untag_resource()
+                    .resource(&arn)
+                    .set_tag_keys(Some(remove.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UntagResource", name, e))
+            })
+            .await?;
+        }
+        if !add.is_empty() {
+            retry(self.budget, || async {
+                self.aws
+                    .lambda
+                    .tag_resource()
+                    .resource(&arn)
+                    .set_tags(Some(add.clone().into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("TagResource", name, e))
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn update_code(&self, want: &State, name: &str, shared: &Shared) -> Result<(), AwsError> {
+        let Some(f) = want.functions.get(name) else {
+            return Ok(());
+        };
+        let pkg = self.package(name)?;
+        let revision = shared.id(|i| i.code_revisions.get(name).cloned());
+        let upload = |client: &aws_sdk_lambda::Client| {
+            client
+                .update_function_code()
+                .function_name(name)
+                .zip_file(Blob::new(pkg.bytes.clone()))
+                .architectures(lt::Architecture::from(f.architecture.as_str()))
+                .set_revision_id(revision.clone())
+                .send()
+        };
+        let out = if revision.is_some() {
+            // Conditional (the lock-free path): one attempt; any refusal
+            // sends the run to the lock.
+            upload(&self.aws.lambda_once)
+                .await
+                .map_err(|e| AwsError::from_sdk("UpdateFunctionCode", name, e))?
+        } else {
+            retry(self.budget, || async {
+                upload(&self.aws.lambda)
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UpdateFunctionCode", name, e))
+            })
+            .await?
+        };
+        if out.last_update_status() == Some(&lt::LastUpdateStatus::InProgress) {
+            self.wait_updated(name).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .lambda
+                .delete_function()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DeleteFunction", name, e))
+        })
+        .await;
+        gone_is_done(r)
+    }
+
+    async fn add_permission(
+        &self,
+        want: &State,
+        function: &str,
+        sid: &str,
+        replace: bool,
+    ) -> Result<(), AwsError> {
+        let Some(p) = want.permissions.get(function).and_then(|m| m.get(sid)) else {
+            return Ok(());
+        };
+        if replace {
+            self.remove_permission(function, sid).await?;
+        }
+        let add = || async {
+            self.aws
+                .lambda
+                .add_permission()
+                .function_name(function)
+                .statement_id(sid)
+                .action(&p.action)
+                .principal(&p.principal)
+                .source_arn(&p.source_arn)
+                .set_source_account(p.source_account.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("AddPermission", &format!("{function}/{sid}"), e))
+        };
+        match add().await {
+            Ok(_) => Ok(()),
+            // Lambda answers a statement id that exists (a run that stopped
+            // halfway, or a change made meanwhile) with the same conflict as
+            // an update in progress: in both cases taking our statement out
+            // first and adding it again is safe.
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                self.remove_permission(function, sid).await?;
+                retry(self.budget, add).await.map(|_| ())
+            }
+            Err(e) if e.is_transient() => retry(self.budget, add).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn remove_permission(&self, function: &str, sid: &str) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .lambda
+                .remove_permission()
+                .function_name(function)
+                .statement_id(sid)
+                .send()
+                .await
+                .map_err(|e| {
+                    AwsError::from_sdk("RemovePermission", &format!("{function}/{sid}"), e)
+                })
+        })
+        .await;
+        gone_is_done(r)
+    }
+}
+
+fn waiter_error(what: &str, name: &str, detail: &str) -> AwsError {
+    AwsError::state(
+        what,
+        name,
+        "FunctionNotReady",
+        detail.to_owned(),
+        "look at the function's State and StateReason in the Lambda console; `Failed` needs a fix in the config or code",
+    )
+}

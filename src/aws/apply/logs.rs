@@ -1,0 +1,120 @@
+//! Applying log-group actions: the access-log group wsdeploy manages
+//! (created tagged, retention and tags kept in sync, deleted with the app).
+
+use super::Applier;
+use crate::aws::AwsError;
+use crate::aws::util::{gone_is_done, retry, there_is_done};
+use crate::plan::{Action, Op};
+use crate::state::{LogGroup, State, Tags};
+
+impl Applier<'_> {
+    pub(super) async fn run_logs(&self, a: &Action, want: &State) -> Result<(), AwsError> {
+        match (a.op, &want.log_group) {
+            (Op::Delete, _) => self.delete_log_group(&a.resource.name()).await,
+            (Op::Create, Some(g)) => self.create_log_group(g).await,
+            (_, Some(g)) => self.update_log_group(a, g).await,
+            (_, None) => Ok(()),
+        }
+    }
+
+    async fn create_log_group(&self, want: &LogGroup) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .logs
+                .create_log_group()
+                .log_group_name(&want.name)
+                .set_tags(Some(want.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("CreateLogGroup", &want.name, e))
+        })
+        .await;
+        // There already: a run that stopped after creating it.
+        there_is_done(r)?;
+        self.set_retention(want).await
+    }
+
+    async fn set_retention(&self, want: &LogGroup) -> Result<(), AwsError> {
+        let logs = &self.aws.logs;
+        retry(self.budget, || async {
+            match want.retention_days {
+                Some(days) => logs
+                    .put_retention_policy()
+                    .log_group_name(&want.name)
+                    .retention_in_days(i32::try_from(days).unwrap_or(i32::MAX))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("PutRetentionPolicy", &want.name, e)),
+                None => logs
+                    .delete_retention_policy()
+                    .log_group_name(&want.name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("DeleteRetentionPolicy", &want.name, e)),
+            }
+        })
+        .await
+    }
+
+    async fn update_log_group(&self, _a: &Action, want: &LogGroup) -> Result<(), AwsError> {
+        let have = self.observed.log_group.as_ref();
+        if have.is_none_or(|h| h.retention_days != want.retention_days) {
+            self.set_retention(want).await?;
+        }
+        let old = have.map(|h| h.tags.clone()).unwrap_or_default();
+        let (add, remove) = super::tag_diff(&old, &want.tags);
+        self.retag_log_group(&want.name, &add, &remove).await
+    }
+
+    async fn retag_log_group(
+        &self,
+        name: &str,
+        add: &Tags,
+        remove: &[String],
+    ) -> Result<(), AwsError> {
+        let arn = self.aws.place().log_group_arn(name);
+        if !remove.is_empty() {
+            retry(self.budget, || async {
+                self.aws
+                    .logs
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(remove.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("UntagResource", name, e))
+            })
+            .await?;
+        }
+        if !add.is_empty() {
+            retry(self.budget, || async {
+                self.aws
+                    .logs
+                    .tag_resource()
+                    .resource_arn(&arn)
+                    .set_tags(Some(add.clone().into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("TagResource", name, e))
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_log_group(&self, name: &str) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .logs
+                .delete_log_group()
+                .log_group_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DeleteLogGroup", name, e))
+        })
+        .await;
+        gone_is_done(r)
+    }
+}

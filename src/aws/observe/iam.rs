@@ -1,0 +1,186 @@
+//! Observing IAM: the roles under the app and stage's path and the roles
+//! the config names, with their tags and inline policies (read only once a
+//! role is known to be ours).
+
+use std::collections::BTreeMap;
+
+use futures_util::future::try_join_all;
+
+use super::{Foreign, Found, not_ours};
+use crate::aws::util::{decode_policy, found};
+use crate::aws::{Aws, AwsError};
+use crate::names::{ROLE_POLICY_NAME, role_path};
+use crate::state::*;
+
+pub(super) async fn read_roles(
+    aws: &Aws,
+    app: &str,
+    stage: &str,
+    desired: &[String],
+) -> Result<Found<Role>, AwsError> {
+    let path = role_path(app, stage);
+    // The roles under our path, and at the same time the roles the config
+    // names (wherever they are: a desired name on another path is someone
+    // else's role).
+    let listing = async {
+        let roles = aws
+            .iam
+            .list_roles()
+            .path_prefix(&path)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListRoles", &path, e))?;
+        Ok::<_, AwsError>(
+            roles
+                .into_iter()
+                .filter(|r| r.path() == path)
+                .map(|r| r.role_name().to_owned())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (listed, named) = tokio::join!(
+        listing,
+        try_join_all(desired.iter().map(|n| read_role(aws, n)))
+    );
+    let extra: Vec<String> = listed?
+        .into_iter()
+        .filter(|n| !desired.contains(n))
+        .collect();
+    let extra = try_join_all(extra.iter().map(|n| read_role(aws, n))).await?;
+
+    let mut owned = BTreeMap::new();
+    let mut foreign = Vec::new();
+    for role in named?.into_iter().chain(extra).flatten() {
+        if role.path != path {
+            foreign.push(Foreign {
+                kind: "IAM role",
+                name: role.name.clone(),
+                why: format!("its path is `{}`, not `{path}`", role.path),
+            });
+        } else if owned_by(&role.tags, app, stage) {
+            owned.insert(role.name.clone(), role);
+        } else {
+            foreign.push(Foreign {
+                kind: "IAM role",
+                name: role.name.clone(),
+                why: not_ours(&role.tags),
+            });
+        }
+    }
+    Ok((owned, foreign))
+}
+
+/// A role with its inline policies (read only for a role of ours: its
+/// policy list and the policy wsdeploy writes at once, then any other).
+async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
+    let got = aws.read(aws.iam.get_role().role_name(name).send()).await;
+    let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetRole", name, e)))? else {
+        return Ok(None);
+    };
+    let Some(role) = out.role() else {
+        return Ok(None);
+    };
+    let mut tags: Tags = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    if tags.is_empty() {
+        // GetRole may omit tags; ListRoleTags is authoritative.
+        let listed = aws
+            .read(
+                aws.iam
+                    .list_role_tags()
+                    .role_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .await
+            .map_err(|e| AwsError::from_sdk("ListRoleTags", name, e))?;
+        tags.extend(
+            listed
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned())),
+        );
+    }
+    let policies = if tags.contains_key(TAG_APP) {
+        inline_policies(aws, name).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Some(Role {
+        name: name.to_owned(),
+        path: role.path().to_owned(),
+        trust_policy: role
+            .assume_role_policy_document()
+            .map(decode_policy)
+            .unwrap_or_default(),
+        policies,
+        tags,
+    }))
+}
+
+/// A role's inline policies: the list and wsdeploy's own policy at once,
+/// then any other the list names.
+async fn inline_policies(
+    aws: &Aws,
+    name: &str,
+) -> Result<BTreeMap<String, serde_json::Value>, AwsError> {
+    let list = aws.read(async {
+        aws.iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))
+    });
+    let ours = aws.read(role_policy(aws, name, ROLE_POLICY_NAME));
+    let (list, ours) = tokio::join!(list, ours);
+    let mut policies = BTreeMap::new();
+    if let Some(doc) = ours? {
+        policies.insert(ROLE_POLICY_NAME.to_owned(), doc);
+    }
+    let others: Vec<String> = list?
+        .into_iter()
+        .filter(|p| p != ROLE_POLICY_NAME)
+        .collect();
+    let docs = try_join_all(
+        others
+            .iter()
+            .map(|p| aws.read(role_policy(aws, name, p.as_str()))),
+    )
+    .await?;
+    policies.extend(
+        others
+            .into_iter()
+            .zip(docs)
+            .filter_map(|(p, doc)| Some((p, doc?))),
+    );
+    Ok(policies)
+}
+
+/// One inline policy of a role, `None` when the role has no such policy.
+async fn role_policy(
+    aws: &Aws,
+    role: &str,
+    policy: &str,
+) -> Result<Option<serde_json::Value>, AwsError> {
+    let out = found(
+        aws.iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetRolePolicy", &format!("{role}/{policy}"), e)),
+    )?;
+    Ok(out.map(|o| decode_policy(o.policy_document())))
+}

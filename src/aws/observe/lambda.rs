@@ -1,0 +1,194 @@
+//! Observing Lambda: functions by name with their tags and configuration,
+//! wsdeploy's statements in their resource policies, and the current
+//! revision of functions about to get new code.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::try_join_all;
+
+use super::{Foreign, Found, not_ours};
+use crate::aws::util::{found, map_of};
+use crate::aws::{Aws, AwsError};
+use crate::state::*;
+
+/// A function's current revision and code hash, as Lambda reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub revision_id: String,
+    pub code_sha256: String,
+}
+
+/// The current revision of each named function (`None` when it is gone).
+pub async fn revisions(
+    aws: &Aws,
+    names: &[String],
+) -> Result<BTreeMap<String, Option<Revision>>, AwsError> {
+    let revisions = try_join_all(names.iter().map(|n| {
+        aws.read(async move {
+            let c = found(
+                aws.lambda
+                    .get_function_configuration()
+                    .function_name(n)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("GetFunctionConfiguration", n, e)),
+            )?;
+            let revision = c.map(|c| Revision {
+                revision_id: c.revision_id().unwrap_or_default().to_owned(),
+                code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+            });
+            Ok::<_, AwsError>((n.clone(), revision))
+        })
+    }))
+    .await?;
+    Ok(revisions.into_iter().collect())
+}
+
+/// Functions by name, each of ours with wsdeploy's statements of its
+/// resource policy (asked once the function is known to be ours).
+pub(super) async fn read_functions(
+    aws: &Aws,
+    app: &str,
+    stage: &str,
+    names: &[String],
+) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
+    let read = try_join_all(names.iter().map(|n| aws.read(read_function(aws, n)))).await?;
+    let (owned, others): (Vec<Function>, Vec<Function>) = read
+        .into_iter()
+        .flatten()
+        .partition(|f| owned_by(&f.tags, app, stage));
+    let policies = try_join_all(
+        owned
+            .iter()
+            .map(|f| aws.read(read_permissions(aws, &f.name))),
+    )
+    .await?;
+    let foreign = others
+        .into_iter()
+        .map(|f| Foreign {
+            kind: "Lambda function",
+            why: not_ours(&f.tags),
+            name: f.name,
+        })
+        .collect();
+    let owned = owned
+        .into_iter()
+        .zip(policies)
+        .map(|(f, p)| (f.name.clone(), (f, p)))
+        .collect();
+    Ok((owned, foreign))
+}
+
+async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsError> {
+    let got = aws.lambda.get_function().function_name(name).send().await;
+    let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetFunction", name, e)))? else {
+        return Ok(None);
+    };
+    let Some(c) = out.configuration() else {
+        return Ok(None);
+    };
+    let tags = map_of(out.tags());
+    Ok(Some(Function {
+        name: name.to_owned(),
+        runtime: c
+            .runtime()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
+        handler: c.handler().unwrap_or_default().to_owned(),
+        role: c
+            .role()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default()
+            .to_owned(),
+        memory_size: c
+            .memory_size()
+            .and_then(|m| u32::try_from(m).ok())
+            .unwrap_or(128),
+        timeout: c.timeout().and_then(|t| u32::try_from(t).ok()).unwrap_or(3),
+        architecture: c
+            .architectures()
+            .first()
+            .map_or("x86_64", |a| a.as_str())
+            .to_owned(),
+        environment: map_of(c.environment().and_then(|e| e.variables())),
+        layers: c
+            .layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_owned))
+            .collect(),
+        code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+        code_size: u64::try_from(c.code_size()).ok(),
+        tags,
+    }))
+}
+
+/// wsdeploy's statements (ids starting with `wsdeploy-`) in a function's
+/// resource policy.
+async fn read_permissions(
+    aws: &Aws,
+    function: &str,
+) -> Result<BTreeMap<String, Permission>, AwsError> {
+    let got = aws.lambda.get_policy().function_name(function).send().await;
+    let out = found(got.map_err(|e| AwsError::from_sdk("GetPolicy", function, e)))?;
+    Ok(out
+        .map(|o| parse_permissions(o.policy().unwrap_or("{}")))
+        .unwrap_or_default())
+}
+
+pub fn parse_permissions(policy: &str) -> BTreeMap<String, Permission> {
+    let doc: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        s @ serde_json::Value::Object(_) => vec![s.clone()],
+        _ => vec![],
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(a) => a.first().and_then(|x| x.as_str()).map(str::to_owned),
+        _ => None,
+    };
+    statements
+        .iter()
+        .filter_map(|st| {
+            let sid = st["Sid"].as_str()?;
+            if !sid.starts_with("wsdeploy-") {
+                return None;
+            }
+            let principal = match &st["Principal"] {
+                serde_json::Value::String(s) => s.clone(),
+                p => text(&p["Service"]).unwrap_or_default(),
+            };
+            let cond = &st["Condition"];
+            let source_arn = text(&cond["ArnLike"]["AWS:SourceArn"])
+                .or_else(|| text(&cond["StringEquals"]["AWS:SourceArn"]));
+            let source_account = text(&cond["StringEquals"]["AWS:SourceAccount"]);
+            Some((
+                sid.to_owned(),
+                Permission {
+                    action: text(&st["Action"]).unwrap_or_default(),
+                    principal,
+                    source_arn: source_arn.unwrap_or_default(),
+                    source_account,
+                },
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn permissions_from_a_policy() {
+        let p = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"wsdeploy-invoke","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:1:function:f",
+             "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:1:abc/*"},"StringEquals":{"AWS:SourceAccount":"1"}}},
+            {"Sid":"someone-else","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#;
+        let m = parse_permissions(p);
+        assert_eq!(m.len(), 1);
+        let w = &m["wsdeploy-invoke"];
+        assert_eq!(w.principal, "apigateway.amazonaws.com");
+        assert_eq!(w.source_arn, "arn:aws:execute-api:us-east-1:1:abc/*");
+        assert_eq!(w.source_account.as_deref(), Some("1"));
+    }
+}

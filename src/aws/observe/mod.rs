@@ -1,0 +1,184 @@
+//! Observe: the live state of one app and stage, read from AWS.
+//!
+//! What is wsdeploy's is decided by the contract's ownership rules: the API
+//! by its `wsdeploy:app` / `wsdeploy:stage` tags, roles by their path and
+//! tags, functions by their tags; routes, integrations, authorizers and the
+//! stage by belonging to the owned API. A resource that has a name
+//! wsdeploy would use but is not owned is reported in `foreign` and never
+//! read further. Ids are translated to names here (a route's target is a
+//! function name), so the planner never sees an AWS id.
+//!
+//! This file holds the observed-state types and the order of the reads;
+//! one file per service reads its resources. Independent reads run
+//! concurrently; list calls follow their pagination tokens.
+
+mod api;
+pub(crate) mod domain;
+mod iam;
+mod lambda;
+pub(crate) mod logs;
+
+use std::collections::BTreeMap;
+
+use futures_util::FutureExt;
+
+use super::{Aws, AwsError};
+use crate::config::model::Config;
+use crate::state::*;
+
+pub use lambda::{Revision, parse_permissions, revisions};
+
+/// Ids of live resources, for apply; keyed like `State`.
+#[derive(Debug, Clone, Default)]
+pub struct LiveIds {
+    pub api_id: Option<String>,
+    /// The endpoint AWS returned for the API (`wss://...`): the stage's URL
+    /// is built from it, so it is right in every partition.
+    pub api_endpoint: Option<String>,
+    /// Integration id by function name (or by raw URI when it names no
+    /// function).
+    pub integrations: BTreeMap<String, String>,
+    /// Route id and `$default` route response id by route key.
+    pub routes: BTreeMap<String, (String, Option<String>)>,
+    pub authorizers: BTreeMap<String, String>,
+    /// This stage's API mapping id by domain name.
+    pub mappings: BTreeMap<String, String>,
+    /// Certificates requested during a run, by domain name.
+    pub certificates: BTreeMap<String, String>,
+    /// Lambda's RevisionId by function name: when set, the code upload of
+    /// that function is conditional on it (the lock-free path).
+    pub code_revisions: BTreeMap<String, String>,
+}
+
+/// A resource with a name wsdeploy would use that is not wsdeploy's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub kind: &'static str,
+    pub name: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub state: State,
+    pub ids: LiveIds,
+    pub foreign: Vec<Foreign>,
+}
+
+/// Owned resources by name, and the foreign ones met on the way.
+type Found<T> = (BTreeMap<String, T>, Vec<Foreign>);
+
+fn not_ours(tags: &Tags) -> String {
+    match (tags.get(TAG_APP), tags.get(TAG_STAGE)) {
+        (Some(a), Some(s)) => format!("it belongs to wsdeploy app `{a}` stage `{s}`"),
+        _ => "it has no wsdeploy tags, so wsdeploy did not make it".to_owned(),
+    }
+}
+
+/// Reads the live state of the app and stage. The reads are arranged in
+/// as few sequential rounds as their dependencies allow: everything known
+/// by name (the API list, the roles and functions the config names, the
+/// log group, the domains) is asked at once; then what needs an answer of
+/// the first round (the API's routes, integrations, authorizers and
+/// stages; the policies of our roles and functions; roles and functions
+/// the config no longer names); then the stage's deployment and the route
+/// responses. For an app that exists and fits in one page per list that is
+/// three round trips; for an app that does not exist yet, one. Nothing is
+/// read on a guess: a policy is asked for only once its role or function
+/// is known to be ours.
+pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
+    let stage = config.stage.as_str();
+    // The API is wanted by two readers: its own and the domains' (an API
+    // mapping is ours when it points at our API).
+    let api = api::find_api(aws, config).shared();
+    let api_id = {
+        let api = api.clone();
+        async move {
+            api.await
+                .ok()
+                .and_then(|(found, _)| found.map(|f| f.id().to_owned()))
+        }
+    };
+    let api_state = async {
+        let (found, foreign) = api.await?;
+        let mut ids = LiveIds::default();
+        let state = match found {
+            Some(found) => Some(api::read_api(aws, found, stage, &mut ids).await?),
+            None => None,
+        };
+        Ok::<_, AwsError>((state, ids, foreign))
+    };
+    let (api_state, functions_and_roles, log_group, domains) = tokio::join!(
+        api_state,
+        functions_and_roles(aws, config),
+        logs::observe_log_group(aws, config),
+        domain::observe_domains(aws, config, api_id),
+    );
+    let (api, mut ids, mut foreign) = api_state?;
+    let (roles, functions, more_foreign) = functions_and_roles?;
+    let (log_group, log_foreign) = log_group?;
+    let (domains, mapping_ids, domain_foreign) = domains?;
+    foreign.extend(more_foreign);
+    foreign.extend(log_foreign);
+    foreign.extend(domain_foreign);
+    ids.mappings = mapping_ids;
+
+    let mut permissions = BTreeMap::new();
+    let functions = functions
+        .into_iter()
+        .map(|(name, (function, policy))| {
+            if !policy.is_empty() {
+                permissions.insert(name.clone(), policy);
+            }
+            (name, function)
+        })
+        .collect();
+    Ok(Observed {
+        state: State {
+            roles,
+            functions,
+            permissions,
+            api,
+            log_group,
+            domains,
+        },
+        ids,
+        foreign,
+    })
+}
+
+type FunctionsAndRoles = (
+    BTreeMap<String, Role>,
+    BTreeMap<String, (Function, BTreeMap<String, Permission>)>,
+    Vec<Foreign>,
+);
+
+/// The roles and functions the config names, and those of ours it no
+/// longer names: every function wsdeploy made has a role of the same name
+/// under our path.
+async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndRoles, AwsError> {
+    let (app, stage) = (config.app.as_str(), config.stage.as_str());
+    let named: Vec<String> = config
+        .functions
+        .values()
+        .map(|f| f.function_name.clone())
+        .collect();
+    let (roles, functions) = tokio::join!(
+        iam::read_roles(aws, app, stage, &named),
+        lambda::read_functions(aws, app, stage, &named),
+    );
+    let (roles, mut foreign) = roles?;
+    let (mut functions, function_foreign) = functions?;
+    foreign.extend(function_foreign);
+    let extra: Vec<String> = roles
+        .keys()
+        .filter(|n| !named.contains(n))
+        .cloned()
+        .collect();
+    if !extra.is_empty() {
+        let (more, more_foreign) = lambda::read_functions(aws, app, stage, &extra).await?;
+        functions.extend(more);
+        foreign.extend(more_foreign);
+    }
+    Ok((roles, functions, foreign))
+}

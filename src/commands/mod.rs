@@ -1,0 +1,219 @@
+//! The commands: each file is one command, thin over the pipeline and the
+//! output module. This file loads the config, builds the options, starts
+//! the async runtime for the commands that talk to AWS, and is the one
+//! error path: every failure ends here, is shown by `output::errors`, and
+//! exits 1. Exit codes come from `Exit`.
+
+mod deploy;
+mod diff;
+mod info;
+mod remove;
+mod unlock;
+mod validate;
+
+use std::time::Duration;
+
+use crate::aws::{ConnectOptions, RetryBudget};
+use crate::cli::{Cli, Command};
+use crate::config::model::Config;
+use crate::config::{self, LoadOptions, Loaded};
+use crate::output::errors::{self, Problem};
+use crate::output::{Printer, diagnostics};
+use crate::pipeline::interrupt::{self, EXIT_INTERRUPTED};
+use crate::pipeline::{self, Options};
+
+/// How a command ends, as the contract numbers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok,
+    /// An error: bad input, a failure in AWS, usage.
+    Error,
+    /// `diff --exit-code` found changes.
+    Changes,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Error => 1,
+            Exit::Changes => 2,
+            Exit::Interrupted => EXIT_INTERRUPTED,
+        }
+    }
+
+    /// How a run that applied a report ends.
+    fn of(report: &crate::aws::apply::Report) -> Exit {
+        if report.interrupted {
+            Exit::Interrupted
+        } else if report.ok() {
+            Exit::Ok
+        } else {
+            Exit::Error
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the config is not valid")]
+    InvalidConfig(Box<Loaded>),
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::Error),
+    #[error("app `{app}` stage `{stage}` is not deployed")]
+    NotDeployed { app: String, stage: String },
+    #[error("remove deletes resources and needs confirmation")]
+    NeedsConfirmation,
+    #[error("nothing was removed")]
+    NotConfirmed,
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl From<crate::aws::AwsError> for Error {
+    fn from(e: crate::aws::AwsError) -> Self {
+        Error::Pipeline(pipeline::Error::Aws(e))
+    }
+}
+
+impl Error {
+    fn problem(&self) -> Problem<'_> {
+        let message = |code, hint: Option<&str>| Problem::Message {
+            code,
+            message: self.to_string(),
+            hint: hint.map(str::to_owned),
+        };
+        match self {
+            Error::InvalidConfig(loaded) => Problem::Config(loaded),
+            Error::Pipeline(e) => e.into(),
+            Error::NotDeployed { .. } => message("NotDeployed", Some("run `wsdeploy deploy`")),
+            Error::NeedsConfirmation => message(
+                "ConfirmationRequired",
+                Some("pass `--yes` to confirm when not on a terminal"),
+            ),
+            Error::NotConfirmed => message("NotConfirmed", None),
+            Error::Runtime(_) => message("Runtime", None),
+        }
+    }
+}
+
+/// Runs a parsed command line; every failure is shown here.
+pub fn run(cli: &Cli) -> Exit {
+    let printer = Printer::new(cli.output);
+    let result = match &cli.command {
+        Command::Validate => Ok(validate::run(cli, &printer)),
+        Command::Schema => {
+            printer.data(&crate::schema::schema_text());
+            Ok(Exit::Ok)
+        }
+        Command::Diff { exit_code } => on_aws(cli, &printer, Aws::Diff(*exit_code)),
+        Command::Deploy {
+            certificate_timeout,
+        } => on_aws(cli, &printer, Aws::Deploy(*certificate_timeout)),
+        Command::Remove { yes, keep_logs } => on_aws(cli, &printer, Aws::Remove(*yes, *keep_logs)),
+        Command::Info => on_aws(cli, &printer, Aws::Info),
+        Command::Unlock => on_aws(cli, &printer, Aws::Unlock),
+    };
+    result.unwrap_or_else(|e| {
+        errors::print(&printer, &e.problem());
+        Exit::Error
+    })
+}
+
+/// The commands that talk to AWS, with their own flags.
+enum Aws {
+    Diff(bool),
+    Deploy(u64),
+    /// `--yes`, `--keep-logs`.
+    Remove(bool, bool),
+    Info,
+    Unlock,
+}
+
+impl Aws {
+    /// `remove`, `info` and `unlock` need only the app's identity: a user
+    /// who deleted the code, or a CI job with only the config, can still
+    /// run them.
+    fn needs_code(&self) -> bool {
+        matches!(self, Aws::Diff(_) | Aws::Deploy(_))
+    }
+}
+
+fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
+    let config = load_valid(cli, printer, command.needs_code())?;
+    let opts = Options {
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        connect: ConnectOptions {
+            profile: cli.profile.clone(),
+            region: cli.region.clone(),
+            endpoint_url: cli.endpoint_url.clone(),
+        },
+        budget: RetryBudget {
+            transient: Duration::from_secs(cli.retry_budget),
+            ..RetryBudget::default()
+        },
+        certificate_timeout: Duration::from_secs(match command {
+            Aws::Deploy(seconds) => seconds,
+            _ => 600,
+        }),
+        keep_logs: matches!(command, Aws::Remove(_, true)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(async {
+        interrupt::install(crate::output::say_line);
+        match command {
+            Aws::Diff(exit_code) => diff::run(&config, &opts, printer, exit_code).await,
+            Aws::Deploy(_) => deploy::run(&config, &opts, printer).await,
+            Aws::Remove(yes, _) => remove::run(&config, &opts, printer, yes).await,
+            Aws::Info => info::run(&config, &opts, printer).await,
+            Aws::Unlock => unlock::run(&config, &opts, printer).await,
+        }
+    })
+}
+
+/// Loads the config with the process environment: all of it, or only what
+/// identifies the app.
+pub fn load(cli: &Cli, whole: bool) -> Loaded {
+    let env_region = std::env::var("AWS_REGION")
+        .ok()
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.is_empty());
+    let lookup = |name: &str| std::env::var(name).ok();
+    let opts = LoadOptions {
+        stage: cli.stage.as_deref(),
+        region: cli.region.as_deref(),
+        env_region: env_region.as_deref(),
+        env: &lookup,
+    };
+    if whole {
+        config::load(&cli.config, &opts)
+    } else {
+        // Until the identity loader lands: the whole config.
+        config::load(&cli.config, &opts)
+    }
+}
+
+/// Loads the config and shows its problems; a config with errors is an
+/// error. Warnings of a valid config are shown only as text.
+fn load_valid(cli: &Cli, printer: &Printer, whole: bool) -> Result<Config, Error> {
+    let mut loaded = load(cli, whole);
+    let diags = &loaded.diagnostics.items;
+    if !diags.is_empty() && (loaded.config.is_none() || !printer.is_json()) {
+        printer.message(&diagnostics::diagnostics(
+            &loaded.file,
+            loaded.source.as_deref(),
+            diags,
+            printer.stderr_style,
+        ));
+    }
+    match loaded.config.take() {
+        Some(config) => Ok(config),
+        None => Err(Error::InvalidConfig(Box::new(loaded))),
+    }
+}

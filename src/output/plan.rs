@@ -1,0 +1,2 @@
+//! Plans for people and programs.
+pub use crate::plan::render::{json, text};

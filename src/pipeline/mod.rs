@@ -1,0 +1,280 @@
+//! The deploy pipeline: what `diff`, `deploy`, `remove`, `info` and
+//! `unlock` do against AWS, without printing anything.
+//!
+//! connect → (build packages ∥ observe) → desired state → plan → lock →
+//! read again and plan again → apply → release. What happens along the way
+//! (waiting for a lock, a plan that changed, each action's progress) is
+//! told to a `Reporter`; the commands decide how to show it.
+//!
+//! - `lock_free`: a plan that only uploads code is applied without the
+//!   lock, by conditional uploads;
+//! - `outputs`: the outputs of a deployed stage;
+//! - `interrupt`: Ctrl-C and SIGTERM.
+
+pub mod interrupt;
+pub mod lock_free;
+pub mod outputs;
+
+use std::time::Duration;
+
+use crate::aws::apply::{Applier, Event, Report};
+use crate::aws::lock::{self, Lock};
+use crate::aws::observe::{Foreign, Observed, observe};
+use crate::aws::{Aws, AwsError, ConnectOptions, RetryBudget};
+use crate::build::{self, BuildError, Packages};
+use crate::config::model::Config;
+use crate::desired::{self, Context};
+use crate::plan::{self, Plan};
+use crate::state::State;
+
+/// Flags shared by the AWS commands.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The longest wait for another run's lock.
+    pub lock_timeout: Duration,
+    pub connect: ConnectOptions,
+    pub budget: RetryBudget,
+    /// The longest wait for a certificate to be issued.
+    pub certificate_timeout: Duration,
+    /// `remove --keep-logs`: leave the access-log group.
+    pub keep_logs: bool,
+}
+
+/// Why the pipeline stopped before applying.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "resources with the names wsdeploy would use are not wsdeploy's, so it will not touch them"
+    )]
+    Foreign(Vec<Foreign>),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// What happened that is worth telling (besides apply's events).
+#[derive(Debug)]
+pub enum Note {
+    /// A wait for the lock, or a lock taken over.
+    Lock(String),
+    /// Live state changed between planning and taking the lock.
+    Replanned(Plan),
+    /// The lock-free upload was refused; the run takes the lock.
+    LockFreeRefused {
+        /// A function changed since it was read (rather than a refusal
+        /// for now: throttled, an update in progress).
+        changed: bool,
+    },
+    /// Applying starts: `total` actions.
+    Applying { total: usize, lock_free: bool },
+    /// Applying ended.
+    Applied,
+    /// The lock could not be released (the run's work is done).
+    ReleaseFailed(AwsError),
+}
+
+/// Told what happens while the pipeline runs.
+pub trait Reporter: Sync {
+    fn note(&self, note: Note);
+    fn event(&self, event: Event);
+}
+
+/// Everything up to a plan.
+pub struct Planned {
+    pub aws: Aws,
+    pub observed: Observed,
+    pub packages: Packages,
+    pub desired: State,
+    pub plan: Plan,
+}
+
+/// The clients, not yet identified.
+async fn clients(config: &Config, opts: &Options) -> Result<Aws, AwsError> {
+    let mut c = opts.connect.clone();
+    if c.region.is_none() {
+        c.region = config.region.clone();
+    }
+    Aws::connect(&c).await
+}
+
+/// The clients, with the account identified.
+pub async fn connect(config: &Config, opts: &Options) -> Result<Aws, Error> {
+    let mut aws = clients(config, opts).await?;
+    aws.identify().await?;
+    Ok(aws)
+}
+
+/// Connects and reads live state, asking STS for the account in the same
+/// round as the first reads (observing needs no account id).
+pub async fn connect_observe(config: &Config, opts: &Options) -> Result<(Aws, Observed), Error> {
+    let mut aws = clients(config, opts).await?;
+    let reader = aws.clone();
+    let (who, observed) = tokio::join!(aws.identify(), observe(&reader, config));
+    // A credentials problem explains a failed read better than the read.
+    who?;
+    Ok((aws, observed?))
+}
+
+/// Builds the packages while reading live state, then plans.
+pub async fn plan_deploy(config: &Config, opts: &Options) -> Result<Planned, Error> {
+    let (packages, observed) = tokio::join!(build::packages(config), connect_observe(config, opts));
+    let packages = packages?;
+    let (aws, observed) = observed?;
+    replan(aws, config, packages, observed)
+}
+
+/// Plans a deploy from what was read; foreign resources in the way stop it.
+fn replan(
+    aws: Aws,
+    config: &Config,
+    packages: Packages,
+    observed: Observed,
+) -> Result<Planned, Error> {
+    if !observed.foreign.is_empty() {
+        return Err(Error::Foreign(observed.foreign));
+    }
+    let ctx = Context::new(&aws.place(), observed.ids.api_id.clone(), config, &packages);
+    let desired = desired::build(config, &ctx);
+    let plan = plan::plan(&desired, &observed.state);
+    Ok(Planned {
+        aws,
+        observed,
+        packages,
+        desired,
+        plan,
+    })
+}
+
+/// Reads live state and plans its removal. Foreign resources are simply
+/// left alone.
+pub async fn plan_remove(config: &Config, opts: &Options) -> Result<Planned, Error> {
+    let (aws, observed) = connect_observe(config, opts).await?;
+    Ok(removal(aws, observed, opts.keep_logs))
+}
+
+fn removal(aws: Aws, observed: Observed, keep_logs: bool) -> Planned {
+    let mut plan = plan::plan(&State::default(), &observed.state);
+    if keep_logs {
+        plan.actions
+            .retain(|a| !matches!(a.resource, plan::Resource::LogGroup(_)));
+    }
+    Planned {
+        aws,
+        observed,
+        packages: Packages::new(),
+        desired: State::default(),
+        plan,
+    }
+}
+
+/// Applies a deploy's plan: without the lock when it only uploads code and
+/// nothing is in the way, else under the lock.
+pub async fn deploy(
+    planned: Planned,
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+) -> Result<(Planned, Report), Error> {
+    if planned.plan.is_empty() {
+        return Ok((planned, Report::default()));
+    }
+    match lock_free::apply_code(planned, config, opts, reporter).await {
+        lock_free::Outcome::Done(planned, report) => Ok((*planned, report)),
+        lock_free::Outcome::NeedsLock(planned) => {
+            let make = |aws, o, packages| replan(aws, config, packages, o);
+            locked(*planned, config, opts, reporter, "deploy", make).await
+        }
+    }
+}
+
+/// Applies a removal under the lock.
+pub async fn remove(
+    planned: Planned,
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+) -> Result<(Planned, Report), Error> {
+    let keep_logs = opts.keep_logs;
+    let make = |aws, o, _| Ok(removal(aws, o, keep_logs));
+    locked(planned, config, opts, reporter, "remove", make).await
+}
+
+/// The locked path: lock, read again and plan again with `make_plan`
+/// (deploy's or remove's: live state may have changed while this run
+/// planned or waited), apply, release.
+async fn locked(
+    planned: Planned,
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+    command: &str,
+    make_plan: impl Fn(Aws, Observed, Packages) -> Result<Planned, Error>,
+) -> Result<(Planned, Report), Error> {
+    let aws = planned.aws.clone();
+    let notice = |m: String| reporter.note(Note::Lock(m));
+    let lock = lock::acquire(
+        &aws,
+        &config.app,
+        &config.stage,
+        command,
+        opts.lock_timeout,
+        &notice,
+    )
+    .await?;
+    interrupt::writing();
+    let again = match observe(&aws, config).await {
+        Ok(o) => make_plan(aws.clone(), o, planned.packages.clone()),
+        Err(e) => Err(Error::Aws(e)),
+    };
+    let again = match again {
+        Ok(p) => p,
+        Err(e) => {
+            release(lock, &aws, reporter).await;
+            return Err(e);
+        }
+    };
+    if again.plan != planned.plan {
+        reporter.note(Note::Replanned(again.plan.clone()));
+    }
+    let report = apply(&again, config, opts, reporter, false).await;
+    release(lock, &again.aws, reporter).await;
+    Ok((again, report))
+}
+
+async fn release(lock: Lock, aws: &Aws, reporter: &dyn Reporter) {
+    if let Err(e) = lock.release(aws).await {
+        reporter.note(Note::ReleaseFailed(e));
+    }
+}
+
+/// Applies a plan, telling the reporter as it goes.
+async fn apply(
+    planned: &Planned,
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+    lock_free: bool,
+) -> Report {
+    interrupt::writing();
+    reporter.note(Note::Applying {
+        total: planned.plan.actions.len(),
+        lock_free,
+    });
+    let on_event = |e: Event| reporter.event(e);
+    let applier = Applier {
+        aws: &planned.aws,
+        config,
+        observed: &planned.observed.state,
+        packages: &planned.packages,
+        budget: opts.budget,
+        certificate_timeout: opts.certificate_timeout,
+        cancel: interrupt::cancel_flag(),
+        on_event: &on_event,
+    };
+    let report = applier
+        .apply(&planned.plan, planned.observed.ids.clone())
+        .await;
+    reporter.note(Note::Applied);
+    report
+}
