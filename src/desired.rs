@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::build::Packages;
 use crate::config::model::{
-    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, LogDestination,
+    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, Domain as CfgDomain,
+    Function as CfgFunction, LogDestination,
 };
 use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, Place, function_log_group};
 use crate::state::*;
@@ -69,86 +70,101 @@ impl Context {
 }
 
 pub fn build(config: &Config, ctx: &Context) -> State {
-    let own = ownership_tags(&config.app, &config.stage);
-    let api_id = ctx.api_id();
-    let place = ctx.place();
-    let arn_base = place.execute_api_arn(api_id);
     let mut state = State::default();
+    for (short, f) in &config.functions {
+        function(config, ctx, short, f, &mut state);
+    }
+    state.api = Some(api(config, ctx));
+    state.log_group = log_group(config);
+    if let Some(d) = &config.domain {
+        state.domains.insert(d.name.clone(), domain(config, d));
+    }
+    state
+}
 
+/// A function, its role and its invoke permissions.
+fn function(config: &Config, ctx: &Context, short: &str, f: &CfgFunction, state: &mut State) {
+    let place = ctx.place();
+    let api_id = ctx.api_id();
+    let mut tags = f.tags.clone();
+    tags.extend(ownership_tags(&config.app, &config.stage));
+    let statements = role_policy(config, ctx, &f.function_name, f.permissions.as_slice());
+    state.roles.insert(
+        f.function_name.clone(),
+        Role {
+            name: f.function_name.clone(),
+            path: role_path(&config.app, &config.stage),
+            trust_policy: trust_policy(),
+            policies: BTreeMap::from([(ROLE_POLICY_NAME.to_owned(), statements)]),
+            tags: tags.clone(),
+        },
+    );
+    let mut environment = f.environment.clone();
+    environment.insert(
+        ENV_MANAGEMENT_ENDPOINT.to_owned(),
+        place.management_endpoint(api_id, &config.stage),
+    );
+    environment.insert(ENV_APP.to_owned(), config.app.clone());
+    environment.insert(ENV_STAGE.to_owned(), config.stage.clone());
+    let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
+    state.functions.insert(
+        f.function_name.clone(),
+        Function {
+            name: f.function_name.clone(),
+            runtime: f.runtime.clone(),
+            handler: f.handler.clone(),
+            role: f.function_name.clone(),
+            memory_size: f.memory_size,
+            timeout: f.timeout,
+            architecture: f.architecture.as_str().to_owned(),
+            environment,
+            layers: f.layers.clone(),
+            code_sha256: sha,
+            code_size: Some(size),
+            tags,
+        },
+    );
+    let arn_base = place.execute_api_arn(api_id);
+    let mut perms = BTreeMap::new();
+    if config.routes_of(short).next().is_some() {
+        perms.insert(
+            SID_INVOKE.to_owned(),
+            invoke_permission(&format!("{arn_base}/*"), ctx),
+        );
+    }
     let authorizer_fn = match &config.authorizer {
         Some(CfgAuthorizer::Lambda { function, .. }) => Some(function.as_str()),
         _ => None,
     };
-
-    for (short, f) in &config.functions {
-        let mut tags = f.tags.clone();
-        tags.extend(own.clone());
-        let statements = role_policy(config, ctx, &f.function_name, f.permissions.as_slice());
-        state.roles.insert(
-            f.function_name.clone(),
-            Role {
-                name: f.function_name.clone(),
-                path: role_path(&config.app, &config.stage),
-                trust_policy: trust_policy(),
-                policies: BTreeMap::from([(ROLE_POLICY_NAME.to_owned(), statements)]),
-                tags: tags.clone(),
-            },
+    if authorizer_fn == Some(short) {
+        perms.insert(
+            SID_AUTHORIZER.to_owned(),
+            invoke_permission(&format!("{arn_base}/authorizers/*"), ctx),
         );
-        let mut environment = f.environment.clone();
-        environment.insert(
-            ENV_MANAGEMENT_ENDPOINT.to_owned(),
-            place.management_endpoint(api_id, &config.stage),
-        );
-        environment.insert(ENV_APP.to_owned(), config.app.clone());
-        environment.insert(ENV_STAGE.to_owned(), config.stage.clone());
-        let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
-        state.functions.insert(
-            f.function_name.clone(),
-            Function {
-                name: f.function_name.clone(),
-                runtime: f.runtime.clone(),
-                handler: f.handler.clone(),
-                role: f.function_name.clone(),
-                memory_size: f.memory_size,
-                timeout: f.timeout,
-                architecture: f.architecture.as_str().to_owned(),
-                environment,
-                layers: f.layers.clone(),
-                code_sha256: sha,
-                code_size: Some(size),
-                tags,
-            },
-        );
-        let mut perms = BTreeMap::new();
-        if config.routes_of(short).next().is_some() {
-            perms.insert(
-                SID_INVOKE.to_owned(),
-                invoke_permission(&format!("{arn_base}/*"), ctx),
-            );
-        }
-        if authorizer_fn == Some(short.as_str()) {
-            perms.insert(
-                SID_AUTHORIZER.to_owned(),
-                invoke_permission(&format!("{arn_base}/authorizers/*"), ctx),
-            );
-        }
-        if !perms.is_empty() {
-            state.permissions.insert(f.function_name.clone(), perms);
-        }
     }
+    if !perms.is_empty() {
+        state.permissions.insert(f.function_name.clone(), perms);
+    }
+}
 
-    let full = |short: &str| {
-        config
-            .functions
-            .get(short)
-            .map_or_else(|| short.to_owned(), |f| f.function_name.clone())
-    };
+/// The full name of a function by its short name.
+fn full_name(config: &Config, short: &str) -> String {
+    config
+        .functions
+        .get(short)
+        .map_or_else(|| short.to_owned(), |f| f.function_name.clone())
+}
+
+/// The API: its integrations, the authorizer, the routes and the stage.
+fn api(config: &Config, ctx: &Context) -> Api {
+    let own = ownership_tags(&config.app, &config.stage);
+    let full = |short: &str| full_name(config, short);
     let mut api = Api {
         id: String::new(),
         name: config.api.name.clone(),
         description: config.api.description.clone(),
         route_selection_expression: config.api.route_selection_expression.clone(),
-        tags: config.tags.clone().into_iter().chain(own.clone()).collect(),
+        tags: config.tags.clone().into_iter().chain(own).collect(),
         integrations: config.routes.values().map(|r| full(&r.function)).collect(),
         authorizers: BTreeMap::new(),
         routes: BTreeMap::new(),
@@ -186,6 +202,14 @@ pub fn build(config: &Config, ctx: &Context) -> State {
             },
         );
     }
+    let mut stage = stage(config, ctx);
+    stage.deployed_definition = Some(api.definition_hash());
+    api.stage = Some(stage);
+    api
+}
+
+/// The stage's settings, variables, access log and tags.
+fn stage(config: &Config, ctx: &Context) -> Stage {
     let logging = &config.api.logging;
     let default_route = RouteSettings {
         burst_limit: config.api.throttle.and_then(|t| t.burst_limit),
@@ -212,12 +236,13 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         .collect();
     let access_log = config.api.access_log.as_ref().map(|a| AccessLog {
         destination_arn: match &a.destination {
-            LogDestination::Managed { group_name, .. } => place.log_group_arn(group_name),
+            LogDestination::Managed { group_name, .. } => ctx.place().log_group_arn(group_name),
             LogDestination::Existing { arn } => arn.clone(),
         },
         format: a.format.clone(),
     });
-    api.stage = Some(Stage {
+    let own = ownership_tags(&config.app, &config.stage);
+    Stage {
         name: config.stage.clone(),
         default_route,
         routes,
@@ -225,14 +250,12 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         access_log,
         tags: config.tags.clone().into_iter().chain(own).collect(),
         deployed_definition: None,
-    });
-    let hash = api.definition_hash();
-    if let Some(stage) = api.stage.as_mut() {
-        stage.deployed_definition = Some(hash);
     }
-    state.api = Some(api);
+}
 
-    if let Some(CfgAccessLog {
+/// The access-log group, when wsdeploy manages it.
+fn log_group(config: &Config) -> Option<LogGroup> {
+    let Some(CfgAccessLog {
         destination:
             LogDestination::Managed {
                 group_name,
@@ -240,42 +263,43 @@ pub fn build(config: &Config, ctx: &Context) -> State {
             },
         ..
     }) = &config.api.access_log
-    {
-        state.log_group = Some(LogGroup {
-            name: group_name.clone(),
-            retention_days: *retention_days,
-            tags: config
-                .tags
-                .clone()
-                .into_iter()
-                .chain(ownership_tags(&config.app, &config.stage))
-                .collect(),
-        });
+    else {
+        return None;
+    };
+    Some(LogGroup {
+        name: group_name.clone(),
+        retention_days: *retention_days,
+        tags: config
+            .tags
+            .clone()
+            .into_iter()
+            .chain(ownership_tags(&config.app, &config.stage))
+            .collect(),
+    })
+}
+
+/// The custom domain: the certificate (requested by wsdeploy unless one
+/// is given), the domain name, this stage's mapping and, unless DNS is
+/// external, the alias records.
+fn domain(config: &Config, d: &CfgDomain) -> Domain {
+    let mut tags = config.tags.clone();
+    tags.insert(TAG_DOMAIN.to_owned(), d.name.clone());
+    Domain {
+        name: d.name.clone(),
+        certificate: Certificate {
+            arn: d.certificate_arn.clone(),
+            managed: d.certificate_arn.is_none(),
+            status: Some("ISSUED".to_owned()),
+            reason: None,
+        },
+        exists: true,
+        domain_certificate_arn: d.certificate_arn.clone(),
+        mapping: Some(d.path.clone().unwrap_or_default()),
+        other_mappings: 0,
+        zone: (!d.external).then(|| d.hosted_zone.clone()),
+        records: !d.external,
+        tags,
     }
-    if let Some(d) = &config.domain {
-        let mut tags = config.tags.clone();
-        tags.insert(TAG_DOMAIN.to_owned(), d.name.clone());
-        state.domains.insert(
-            d.name.clone(),
-            Domain {
-                name: d.name.clone(),
-                certificate: Certificate {
-                    arn: d.certificate_arn.clone(),
-                    managed: d.certificate_arn.is_none(),
-                    status: Some("ISSUED".to_owned()),
-                    reason: None,
-                },
-                exists: true,
-                domain_certificate_arn: d.certificate_arn.clone(),
-                mapping: Some(d.path.clone().unwrap_or_default()),
-                other_mappings: 0,
-                zone: (!d.external).then(|| d.hosted_zone.clone()),
-                records: !d.external,
-                tags,
-            },
-        );
-    }
-    state
 }
 
 /// Only Lambda may assume a function's role.
