@@ -966,3 +966,32 @@ async fn iam_authorization_on_connect() {
     ok(wsdeploy(em, &app, &["remove", "--yes"]));
     assert_eq!(owned_api(&c, &app.name, "dev").await, None);
 }
+
+/// `remove`, `info` and `unlock` need only what identifies the app: with
+/// the code deleted (or a CI job that has only the config) they still work.
+#[test]
+fn remove_and_info_work_without_the_code() {
+    let em = Emulator::shared();
+    let app = app_copy("chat", "wsdeploy.yml");
+    ok(wsdeploy(em, &app, &["deploy"]));
+    std::fs::remove_dir_all(app.dir.join("src")).unwrap();
+    let out = wsdeploy(em, &app, &["diff"]);
+    assert_eq!(out.status.code(), Some(1), "diff needs the code: {}", text(&out));
+    let out = ok(wsdeploy(em, &app, &["info", "--output", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["functions"]["$connect"]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next(),
+        Some(format!("{}-dev-connect", app.name).as_str()),
+        "{v}"
+    );
+    ok(wsdeploy(em, &app, &["unlock"]));
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+    let out = wsdeploy(em, &app, &["info", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "NotDeployed", "{v}");
+}
