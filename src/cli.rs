@@ -1,12 +1,10 @@
-//! The command line: flags and subcommands, parsed by clap. `run` hands
-//! the parsed command to `commands` and returns its exit code (usage errors
-//! exit 1, `--help` and `--version` 0).
+//! The command line: flags and subcommands, as clap parses them. Nothing
+//! here runs anything: `commands::main` parses and dispatches.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{self, Exit};
 use crate::output::Format;
 
 #[derive(Debug, Parser)]
@@ -80,20 +78,4 @@ pub enum Command {
     Unlock,
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
-}
-
-/// Parses the arguments and runs the command; returns the exit code.
-pub fn run() -> u8 {
-    match Cli::try_parse() {
-        Ok(cli) => commands::run(&cli).code(),
-        Err(e) => {
-            let _ = e.print();
-            let exit = if e.use_stderr() {
-                Exit::Error
-            } else {
-                Exit::Ok
-            };
-            exit.code()
-        }
-    }
 }

@@ -4,5 +4,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    ExitCode::from(wsdeploy::cli::run())
+    ExitCode::from(wsdeploy::commands::main())
 }

@@ -20,7 +20,12 @@ fn wsdeploy(args: &[&str], endpoint: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
         .current_dir(root())
         .args(args)
-        .args(["-c", "fixtures/chat/wsdeploy.yml", "--endpoint-url", endpoint])
+        .args([
+            "-c",
+            "fixtures/chat/wsdeploy.yml",
+            "--endpoint-url",
+            endpoint,
+        ])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_ACCESS_KEY_ID", "testing")

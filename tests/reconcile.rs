@@ -976,7 +976,12 @@ fn remove_and_info_work_without_the_code() {
     ok(wsdeploy(em, &app, &["deploy"]));
     std::fs::remove_dir_all(app.dir.join("src")).unwrap();
     let out = wsdeploy(em, &app, &["diff"]);
-    assert_eq!(out.status.code(), Some(1), "diff needs the code: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "diff needs the code: {}",
+        text(&out)
+    );
     let out = ok(wsdeploy(em, &app, &["info", "--output", "json"]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

@@ -100,6 +100,23 @@ impl Error {
     }
 }
 
+/// Parses the arguments and runs the command; returns the exit code
+/// (usage errors exit 1, `--help` and `--version` 0).
+pub fn main() -> u8 {
+    match <Cli as clap::Parser>::try_parse() {
+        Ok(cli) => run(&cli).code(),
+        Err(e) => {
+            let _ = e.print();
+            let exit = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Ok
+            };
+            exit.code()
+        }
+    }
+}
+
 /// Runs a parsed command line; every failure is shown here.
 pub fn run(cli: &Cli) -> Exit {
     let printer = Printer::new(cli.output);
