@@ -13,6 +13,7 @@
 //! roles. Deleting the API takes its routes, integrations, authorizers and
 //! stage with it, so those are not deleted one by one.
 
+mod field;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::state::*;
+
+pub use field::{Field, Setting};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "name")]
@@ -121,11 +124,14 @@ pub enum Op {
     Delete,
 }
 
-/// One field that changes. `None` means absent.
+/// One field that changes. `None` means absent. The values are for
+/// people (a size, `never expire`), except those of tags, environment
+/// variables and stage variables: those are the values themselves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
-    pub field: String,
+    /// Serialized as displayed (`environment.KEY`).
+    pub field: Field,
     pub old: Option<String>,
     pub new: Option<String>,
     /// Never show the values.
@@ -366,33 +372,32 @@ fn action(op: Op, resource: Resource, changes: Vec<Change>) -> Action {
     }
 }
 
-fn change(field: &str, old: Option<String>, new: Option<String>) -> Option<Change> {
+/// A change of `field`, when the values differ.
+fn change(field: Field, old: Option<String>, new: Option<String>) -> Option<Change> {
     (old != new).then(|| Change {
-        field: field.to_owned(),
+        sensitive: field.is_sensitive(),
+        field,
         old,
         new,
-        sensitive: false,
     })
 }
 
+/// A change per key whose value differs, in key order.
 fn diff_map(
-    prefix: &str,
+    field: impl Fn(&str) -> Field,
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
-    sensitive: bool,
     out: &mut Vec<Change>,
 ) {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for k in keys {
-        if let Some(mut c) = change(
-            &format!("{prefix}.{k}"),
-            old.get(k).cloned(),
-            new.get(k).cloned(),
-        ) {
-            c.sensitive = sensitive;
-            out.push(c);
-        }
+        out.extend(change(field(k), old.get(k).cloned(), new.get(k).cloned()));
     }
+}
+
+/// The tags that change; the one place tags are compared.
+fn tag_changes(old: &Tags, new: &Tags, out: &mut Vec<Change>) {
+    diff_map(|k| Field::Tag(k.to_owned()), old, new, out);
 }
 
 fn json_text(v: &serde_json::Value) -> String {
@@ -415,11 +420,11 @@ fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action>) {
             Some(have) => {
                 let mut changes = Vec::new();
                 changes.extend(change(
-                    "trustPolicy",
+                    Field::TrustPolicy,
                     Some(json_text(&have.trust_policy)),
                     Some(json_text(&want.trust_policy)),
                 ));
-                diff_map("tags", &have.tags, &want.tags, false, &mut changes);
+                tag_changes(&have.tags, &want.tags, &mut changes);
                 if !changes.is_empty() {
                     out.push(action(Op::Update, Resource::Role(name.clone()), changes));
                 }
@@ -430,7 +435,7 @@ fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action>) {
                         Some(old) if old != doc => out.push(action(
                             Op::Update,
                             r,
-                            change("document", Some(json_text(old)), Some(json_text(doc)))
+                            change(Field::Document, Some(json_text(old)), Some(json_text(doc)))
                                 .into_iter()
                                 .collect(),
                         )),
@@ -494,7 +499,7 @@ fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
                 Op::Create,
                 Resource::Function(name.clone()),
                 vec![Change {
-                    field: "code".to_owned(),
+                    field: Field::Code,
                     old: None,
                     new: Some(code_text(&want.code_sha256, want.code_size)),
                     sensitive: false,
@@ -504,43 +509,42 @@ fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
         };
         let mut changes = Vec::new();
         changes.extend(change(
-            "runtime",
+            Field::Runtime,
             Some(have.runtime.clone()),
             Some(want.runtime.clone()),
         ));
         changes.extend(change(
-            "handler",
+            Field::Handler,
             Some(have.handler.clone()),
             Some(want.handler.clone()),
         ));
         changes.extend(change(
-            "role",
+            Field::Role,
             Some(have.role.clone()),
             Some(want.role.clone()),
         ));
         changes.extend(change(
-            "memorySize",
+            Field::MemorySize,
             Some(have.memory_size.to_string()),
             Some(want.memory_size.to_string()),
         ));
         changes.extend(change(
-            "timeout",
+            Field::Timeout,
             Some(have.timeout.to_string()),
             Some(want.timeout.to_string()),
         ));
         changes.extend(change(
-            "layers",
+            Field::Layers,
             Some(have.layers.join(", ")),
             Some(want.layers.join(", ")),
         ));
         diff_map(
-            "environment",
+            |k| Field::Environment(k.to_owned()),
             &have.environment,
             &want.environment,
-            true,
             &mut changes,
         );
-        diff_map("tags", &have.tags, &want.tags, false, &mut changes);
+        tag_changes(&have.tags, &want.tags, &mut changes);
         if !changes.is_empty() {
             out.push(action(
                 Op::Update,
@@ -552,14 +556,14 @@ fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
         let mut code = Vec::new();
         if have.code_sha256 != want.code_sha256 {
             code.push(Change {
-                field: "code".to_owned(),
+                field: Field::Code,
                 old: Some(code_text(&have.code_sha256, have.code_size)),
                 new: Some(code_text(&want.code_sha256, want.code_size)),
                 sensitive: false,
             });
         }
         code.extend(change(
-            "architecture",
+            Field::Architecture,
             Some(have.architecture.clone()),
             Some(want.architecture.clone()),
         ));
@@ -591,22 +595,22 @@ fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<Action>) {
                 Some(have) if have != want => {
                     let mut c = Vec::new();
                     c.extend(change(
-                        "sourceArn",
+                        Field::SourceArn,
                         Some(have.source_arn.clone()),
                         Some(want.source_arn.clone()),
                     ));
                     c.extend(change(
-                        "principal",
+                        Field::Principal,
                         Some(have.principal.clone()),
                         Some(want.principal.clone()),
                     ));
                     c.extend(change(
-                        "action",
+                        Field::Action,
                         Some(have.action.clone()),
                         Some(want.action.clone()),
                     ));
                     c.extend(change(
-                        "sourceAccount",
+                        Field::SourceAccount,
                         have.source_account.clone(),
                         want.source_account.clone(),
                     ));
@@ -640,40 +644,30 @@ fn authorization_text(a: &Authorization) -> String {
     }
 }
 
+/// A setting's value as the plan shows it.
+fn setting_text(r: &RouteSettings, s: Setting) -> Option<String> {
+    match s {
+        Setting::BurstLimit => r.burst_limit.map(|x| x.to_string()),
+        Setting::RateLimit => r.rate_limit.map(|x| x.to_string()),
+        Setting::LoggingLevel => r.logging_level.clone(),
+        Setting::DataTrace => r.data_trace.map(|x| x.to_string()),
+        Setting::DetailedMetrics => r.detailed_metrics.map(|x| x.to_string()),
+    }
+}
+
 fn settings_changes(
-    prefix: &str,
+    field: impl Fn(Setting) -> Field,
     have: &RouteSettings,
     want: &RouteSettings,
     out: &mut Vec<Change>,
 ) {
-    let s = |v: &Option<i64>| v.map(|x| x.to_string());
-    let f = |v: &Option<f64>| v.map(|x| x.to_string());
-    let b = |v: &Option<bool>| v.map(|x| x.to_string());
-    out.extend(change(
-        &format!("{prefix}.burstLimit"),
-        s(&have.burst_limit),
-        s(&want.burst_limit),
-    ));
-    out.extend(change(
-        &format!("{prefix}.rateLimit"),
-        f(&have.rate_limit),
-        f(&want.rate_limit),
-    ));
-    out.extend(change(
-        &format!("{prefix}.loggingLevel"),
-        have.logging_level.clone(),
-        want.logging_level.clone(),
-    ));
-    out.extend(change(
-        &format!("{prefix}.dataTrace"),
-        b(&have.data_trace),
-        b(&want.data_trace),
-    ));
-    out.extend(change(
-        &format!("{prefix}.detailedMetrics"),
-        b(&have.detailed_metrics),
-        b(&want.detailed_metrics),
-    ));
+    for s in Setting::ALL {
+        out.extend(change(
+            field(s),
+            setting_text(have, s),
+            setting_text(want, s),
+        ));
+    }
 }
 
 fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>) {
@@ -688,21 +682,21 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
         Some(h) => {
             let mut changes = Vec::new();
             changes.extend(change(
-                "name",
+                Field::Name,
                 Some(h.name.clone()),
                 Some(want.name.clone()),
             ));
             changes.extend(change(
-                "description",
+                Field::Description,
                 h.description.clone(),
                 want.description.clone(),
             ));
             changes.extend(change(
-                "routeSelectionExpression",
+                Field::RouteSelectionExpression,
                 Some(h.route_selection_expression.clone()),
                 Some(want.route_selection_expression.clone()),
             ));
-            diff_map("tags", &h.tags, &want.tags, false, &mut changes);
+            tag_changes(&h.tags, &want.tags, &mut changes);
             if !changes.is_empty() {
                 out.push(action(
                     Op::Update,
@@ -743,12 +737,12 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
             Some(h) if h != a => {
                 let mut c = Vec::new();
                 c.extend(change(
-                    "function",
+                    Field::Function,
                     Some(h.function.clone()),
                     Some(a.function.clone()),
                 ));
                 c.extend(change(
-                    "identitySource",
+                    Field::IdentitySource,
                     Some(h.identity_sources.join(", ")),
                     Some(a.identity_sources.join(", ")),
                 ));
@@ -776,7 +770,7 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
                     Op::Create,
                     Resource::Route(key.clone()),
                     vec![Change {
-                        field: "function".to_owned(),
+                        field: Field::Function,
                         old: None,
                         new: r.function.clone(),
                         sensitive: false,
@@ -792,9 +786,13 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
             }
             Some(h) => {
                 let mut c = Vec::new();
-                c.extend(change("function", h.function.clone(), r.function.clone()));
                 c.extend(change(
-                    "authorization",
+                    Field::Function,
+                    h.function.clone(),
+                    r.function.clone(),
+                ));
+                c.extend(change(
+                    Field::Authorization,
                     Some(authorization_text(&h.authorization)),
                     Some(authorization_text(&r.authorization)),
                 ));
@@ -837,29 +835,44 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
             None => out.push(action(Op::Create, r, vec![])),
             Some(hs) => {
                 let mut c = Vec::new();
-                settings_changes("defaultRoute", &hs.default_route, &ws.default_route, &mut c);
+                settings_changes(
+                    Field::DefaultRoute,
+                    &hs.default_route,
+                    &ws.default_route,
+                    &mut c,
+                );
                 let keys: BTreeSet<&String> = hs.routes.keys().chain(ws.routes.keys()).collect();
                 let none = RouteSettings::default();
                 for k in keys {
+                    let removed = !ws.routes.contains_key(k);
                     settings_changes(
-                        &format!("routes.{k}"),
+                        |setting| Field::RouteSetting {
+                            route: k.clone(),
+                            setting,
+                            removed,
+                        },
                         hs.routes.get(k).unwrap_or(&none),
                         ws.routes.get(k).unwrap_or(&none),
                         &mut c,
                     );
                 }
-                diff_map("variables", &hs.variables, &ws.variables, false, &mut c);
+                diff_map(
+                    |k| Field::Variable(k.to_owned()),
+                    &hs.variables,
+                    &ws.variables,
+                    &mut c,
+                );
                 c.extend(change(
-                    "accessLog.destination",
+                    Field::AccessLogDestination,
                     hs.access_log.as_ref().map(|a| a.destination_arn.clone()),
                     ws.access_log.as_ref().map(|a| a.destination_arn.clone()),
                 ));
                 c.extend(change(
-                    "accessLog.format",
+                    Field::AccessLogFormat,
                     hs.access_log.as_ref().map(|a| a.format.clone()),
                     ws.access_log.as_ref().map(|a| a.format.clone()),
                 ));
-                diff_map("tags", &hs.tags, &ws.tags, false, &mut c);
+                tag_changes(&hs.tags, &ws.tags, &mut c);
                 if !c.is_empty() {
                     out.push(action(Op::Update, r, c));
                 }
@@ -884,7 +897,9 @@ fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>
             out.push(Action {
                 op: Op::Create,
                 resource: Resource::Deployment(ws.name.clone()),
-                changes: change("definition", deployed, wanted).into_iter().collect(),
+                changes: change(Field::Definition, deployed, wanted)
+                    .into_iter()
+                    .collect(),
                 reason: Some(reason.to_owned()),
             });
         }
@@ -904,11 +919,11 @@ fn plan_log_group(want: Option<&LogGroup>, have: Option<&LogGroup>, out: &mut Ve
                 Some(d.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days")))
             };
             c.extend(change(
-                "retention",
+                Field::Retention,
                 days(h.retention_days),
                 days(w.retention_days),
             ));
-            diff_map("tags", &h.tags, &w.tags, false, &mut c);
+            tag_changes(&h.tags, &w.tags, &mut c);
             if !c.is_empty() {
                 out.push(action(Op::Update, Resource::LogGroup(w.name.clone()), c));
             }
@@ -934,7 +949,7 @@ fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
                     Op::Create,
                     Resource::Certificate(name.clone()),
                     vec![Change {
-                        field: "validation".to_owned(),
+                        field: Field::Validation,
                         old: None,
                         new: Some("DNS".to_owned()),
                         sensitive: false,
@@ -974,7 +989,7 @@ fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
                     Op::Update,
                     Resource::DomainName(name.clone()),
                     change(
-                        "certificate",
+                        Field::Certificate,
                         h.domain_certificate_arn.clone(),
                         want.certificate.arn.clone(),
                     )
@@ -992,7 +1007,7 @@ fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
                     Op::Update,
                     Resource::DomainName(name.clone()),
                     change(
-                        "certificate",
+                        Field::Certificate,
                         h.domain_certificate_arn.clone(),
                         h.certificate.arn.clone(),
                     )
@@ -1015,16 +1030,20 @@ fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
             None => out.push(action(
                 Op::Create,
                 Resource::ApiMapping(name.clone()),
-                change("path", None, mapping(&want.mapping))
+                change(Field::Path, None, mapping(&want.mapping))
                     .into_iter()
                     .collect(),
             )),
             Some(k) if Some(k) != want.mapping.as_ref() => out.push(action(
                 Op::Update,
                 Resource::ApiMapping(name.clone()),
-                change("path", mapping(&Some(k.clone())), mapping(&want.mapping))
-                    .into_iter()
-                    .collect(),
+                change(
+                    Field::Path,
+                    mapping(&Some(k.clone())),
+                    mapping(&want.mapping),
+                )
+                .into_iter()
+                .collect(),
             )),
             Some(_) => {}
         }
@@ -1033,7 +1052,7 @@ fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
             out.push(action(
                 Op::Create,
                 Resource::DnsRecords(name.clone()),
-                change("zone", None, want.zone.clone())
+                change(Field::Zone, None, want.zone.clone())
                     .into_iter()
                     .collect(),
             ));
