@@ -15,6 +15,8 @@
 
 mod field;
 pub mod render;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -146,6 +148,118 @@ pub struct Action {
     pub changes: Vec<Change>,
     /// Why, when the fields do not say it (a deployment's reason).
     pub reason: Option<String>,
+}
+
+/// What apply needs to know of an action, read from its changes. They are
+/// the planner's diff of observed against desired state: an update action
+/// lists every field that differs, so apply need not compare again. A
+/// create, replace or delete lists at most what to show.
+impl Action {
+    /// The change of `field`, if the action changes it.
+    pub fn change(&self, field: &Field) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.field == field)
+    }
+
+    /// Whether the action changes a field that `pred` accepts.
+    pub fn changes_any(&self, pred: impl Fn(&Field) -> bool) -> bool {
+        self.changes.iter().any(|c| pred(&c.field))
+    }
+
+    /// Whether a function's configuration changes (what
+    /// UpdateFunctionConfiguration sets): runtime, handler, role, memory,
+    /// timeout, layers or an environment variable.
+    pub fn function_configuration_changed(&self) -> bool {
+        self.changes_any(|f| {
+            matches!(
+                f,
+                Field::Runtime
+                    | Field::Handler
+                    | Field::Role
+                    | Field::MemorySize
+                    | Field::Timeout
+                    | Field::Layers
+                    | Field::Environment(_)
+            )
+        })
+    }
+
+    /// Whether the API's own settings change (what UpdateApi sets): name,
+    /// description or route selection expression.
+    pub fn api_settings_changed(&self) -> bool {
+        self.changes_any(|f| {
+            matches!(
+                f,
+                Field::Name | Field::Description | Field::RouteSelectionExpression
+            )
+        })
+    }
+
+    /// Whether anything but tags changes (for a stage: what UpdateStage
+    /// sets).
+    pub fn settings_changed(&self) -> bool {
+        self.changes_any(|f| !matches!(f, Field::Tag(_)))
+    }
+
+    /// The tags to set: new ones and changed values.
+    pub fn tags_to_set(&self) -> Tags {
+        self.changes
+            .iter()
+            .filter_map(|c| match (&c.field, &c.new) {
+                (Field::Tag(k), Some(v)) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The keys of the tags to remove.
+    pub fn tag_keys_to_remove(&self) -> Vec<String> {
+        self.removed_keys(|f| match f {
+            Field::Tag(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// The stage variables to remove.
+    pub fn variables_removed(&self) -> Vec<String> {
+        self.removed_keys(|f| match f {
+            Field::Variable(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// The route keys whose route settings are deleted: the config has no
+    /// settings left for them.
+    pub fn route_settings_removed(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .changes
+            .iter()
+            .filter_map(|c| match &c.field {
+                Field::RouteSetting {
+                    route,
+                    removed: true,
+                    ..
+                } => Some(route.clone()),
+                _ => None,
+            })
+            .collect();
+        keys.dedup();
+        keys
+    }
+
+    /// Whether the stage's access logging is turned off.
+    pub fn access_log_removed(&self) -> bool {
+        self.change(&Field::AccessLogDestination)
+            .is_some_and(|c| c.old.is_some() && c.new.is_none())
+    }
+
+    /// The keys `key` finds among the changes whose new value is none.
+    fn removed_keys(&self, key: impl Fn(&Field) -> Option<&String>) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.new.is_none())
+            .filter_map(|c| key(&c.field).cloned())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
