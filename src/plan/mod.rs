@@ -293,13 +293,6 @@ impl Plan {
         }
         s
     }
-
-    /// Whether the plan makes a new deployment.
-    pub fn deploys(&self) -> bool {
-        self.actions
-            .iter()
-            .any(|a| matches!(a.resource, Resource::Deployment(_)))
-    }
 }
 
 /// The execution phase of an action; actions run phase by phase.
