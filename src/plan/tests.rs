@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::state::{AccessLog, Api, Function, LogGroup, Role, RouteSettings, Stage, State, Tags};
+
 use super::*;
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
