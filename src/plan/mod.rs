@@ -1,25 +1,40 @@
 //! The planner: a pure function of (desired, observed) to an ordered list of
-//! actions.
+//! actions, and the types of a plan.
 //!
 //! No I/O and no SDK types. The order is deterministic: by phase (creates
 //! and updates along dependencies, then deletions in the safe order of the
-//! AWS guide), then by resource. Values that may be secret (environment
-//! variables) are marked sensitive and never rendered.
+//! AWS guide; see `order`), then by resource. Values that may be secret
+//! (environment variables) are marked sensitive and never rendered.
 //!
-//! Phases, in order of execution:
-//! API → roles → functions → invoke permissions → integrations →
-//! authorizers → routes → route responses → stage → deletions inside the
-//! API → one deployment → deletion of the API, permissions, functions and
-//! roles. Deleting the API takes its routes, integrations, authorizers and
-//! stage with it, so those are not deleted one by one.
+//! Each update lists the fields that differ, typed (`Field`), so apply acts
+//! on the plan instead of comparing states again (the `Action` methods).
+//!
+//! The planning is per resource family: `iam` (roles and their policies),
+//! `lambda` (functions, code, invoke permissions), `api` (the API, its
+//! integrations, authorizers, routes and route responses), `stage` (stage
+//! settings and the deployment), `logs` (the access-log group) and `domain`
+//! (certificate, domain name, API mapping, DNS records).
 
+mod api;
+mod diff;
+mod domain;
+mod field;
+mod iam;
+mod lambda;
+mod logs;
+mod order;
 pub mod render;
-
-use std::collections::{BTreeMap, BTreeSet};
+mod stage;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
-use crate::state::*;
+use crate::state::{State, Tags};
+
+pub use field::{Field, Setting};
+pub use lambda::human_size;
+pub use order::{Waits, dependencies, phase};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "name")]
@@ -121,11 +136,14 @@ pub enum Op {
     Delete,
 }
 
-/// One field that changes. `None` means absent.
+/// One field that changes. `None` means absent. The values are for
+/// people (a size, `never expire`), except those of tags, environment
+/// variables and stage variables: those are the values themselves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
-    pub field: String,
+    /// Serialized as displayed (`environment.KEY`).
+    pub field: Field,
     pub old: Option<String>,
     pub new: Option<String>,
     /// Never show the values.
@@ -140,6 +158,118 @@ pub struct Action {
     pub changes: Vec<Change>,
     /// Why, when the fields do not say it (a deployment's reason).
     pub reason: Option<String>,
+}
+
+/// What apply needs to know of an action, read from its changes. They are
+/// the planner's diff of observed against desired state: an update action
+/// lists every field that differs, so apply need not compare again. A
+/// create, replace or delete lists at most what to show.
+impl Action {
+    /// The change of `field`, if the action changes it.
+    pub fn change(&self, field: &Field) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.field == field)
+    }
+
+    /// Whether the action changes a field that `pred` accepts.
+    pub fn changes_any(&self, pred: impl Fn(&Field) -> bool) -> bool {
+        self.changes.iter().any(|c| pred(&c.field))
+    }
+
+    /// Whether a function's configuration changes (what
+    /// UpdateFunctionConfiguration sets): runtime, handler, role, memory,
+    /// timeout, layers or an environment variable.
+    pub fn function_configuration_changed(&self) -> bool {
+        self.changes_any(|f| {
+            matches!(
+                f,
+                Field::Runtime
+                    | Field::Handler
+                    | Field::Role
+                    | Field::MemorySize
+                    | Field::Timeout
+                    | Field::Layers
+                    | Field::Environment(_)
+            )
+        })
+    }
+
+    /// Whether the API's own settings change (what UpdateApi sets): name,
+    /// description or route selection expression.
+    pub fn api_settings_changed(&self) -> bool {
+        self.changes_any(|f| {
+            matches!(
+                f,
+                Field::Name | Field::Description | Field::RouteSelectionExpression
+            )
+        })
+    }
+
+    /// Whether anything but tags changes (for a stage: what UpdateStage
+    /// sets).
+    pub fn settings_changed(&self) -> bool {
+        self.changes_any(|f| !matches!(f, Field::Tag(_)))
+    }
+
+    /// The tags to set: new ones and changed values.
+    pub fn tags_to_set(&self) -> Tags {
+        self.changes
+            .iter()
+            .filter_map(|c| match (&c.field, &c.new) {
+                (Field::Tag(k), Some(v)) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The keys of the tags to remove.
+    pub fn tag_keys_to_remove(&self) -> Vec<String> {
+        self.removed_keys(|f| match f {
+            Field::Tag(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// The stage variables to remove.
+    pub fn variables_removed(&self) -> Vec<String> {
+        self.removed_keys(|f| match f {
+            Field::Variable(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// The route keys whose route settings are deleted: the config has no
+    /// settings left for them.
+    pub fn route_settings_removed(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .changes
+            .iter()
+            .filter_map(|c| match &c.field {
+                Field::RouteSetting {
+                    route,
+                    removed: true,
+                    ..
+                } => Some(route.clone()),
+                _ => None,
+            })
+            .collect();
+        keys.dedup();
+        keys
+    }
+
+    /// Whether the stage's access logging is turned off.
+    pub fn access_log_removed(&self) -> bool {
+        self.change(&Field::AccessLogDestination)
+            .is_some_and(|c| c.old.is_some() && c.new.is_none())
+    }
+
+    /// The keys `key` finds among the changes whose new value is none.
+    fn removed_keys(&self, key: impl Fn(&Field) -> Option<&String>) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| c.new.is_none())
+            .filter_map(|c| key(&c.field).cloned())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -173,936 +303,21 @@ impl Plan {
         }
         s
     }
-
-    /// Whether the plan makes a new deployment.
-    pub fn deploys(&self) -> bool {
-        self.actions
-            .iter()
-            .any(|a| matches!(a.resource, Resource::Deployment(_)))
-    }
-}
-
-/// The execution phase of an action; actions run phase by phase.
-pub fn phase(a: &Action) -> u8 {
-    use Resource as R;
-    match (&a.resource, a.op) {
-        (R::Role(_), Op::Delete) => 96,
-        (R::Role(_), _) => 10,
-        (R::RolePolicy(..), Op::Delete) => 95,
-        (R::RolePolicy(..), _) => 11,
-        (R::Function(_), Op::Delete) => 94,
-        (R::Function(_), _) => 20,
-        (R::FunctionCode(_), _) => 21,
-        (R::Api(_), Op::Delete) => 92,
-        // First: everything else needs the API's id (the functions'
-        // management endpoint, the role policies, the invoke permissions).
-        (R::Api(_), _) => 5,
-        (R::Permission(..), Op::Delete) => 93,
-        (R::Permission(..), _) => 35,
-        (R::Integration(_), Op::Delete) => 73,
-        (R::Integration(_), _) => 40,
-        (R::Authorizer(_), Op::Delete) => 73,
-        (R::Authorizer(_), _) => 45,
-        (R::Route(_), Op::Delete) => 72,
-        (R::Route(_), _) => 50,
-        (R::RouteResponse(_), Op::Delete) => 71,
-        (R::RouteResponse(_), _) => 55,
-        (R::Stage(_), Op::Delete) => 91,
-        (R::Stage(_), _) => 60,
-        (R::Deployment(_), _) => 80,
-        // The stage writes to the log group: it must exist first.
-        (R::LogGroup(_), Op::Delete) => 97,
-        (R::LogGroup(_), _) => 58,
-        // The domain comes after the stage, so the API works at its own URL
-        // even while a certificate waits for validation.
-        (R::Certificate(_), Op::Delete) => 87,
-        (R::Certificate(_), _) => 61,
-        (R::DomainName(_), Op::Delete) => 86,
-        (R::DomainName(_), _) => 62,
-        (R::ApiMapping(_), Op::Delete) => 85,
-        (R::ApiMapping(_), _) => 63,
-        (R::DnsRecords(_), Op::Delete) => 84,
-        (R::DnsRecords(_), _) => 64,
-    }
-}
-
-/// The phase from which on an action waits for every action of the
-/// earlier phases (the domain, the deployment and every deletion); before
-/// it, an action waits only for what it uses.
-const BARRIER_PHASE: u8 = 61;
-
-/// The Lambda function an action works on, for running one function's
-/// actions one after the other.
-fn function_of(r: &Resource) -> Option<&str> {
-    match r {
-        Resource::Function(f) | Resource::FunctionCode(f) | Resource::Permission(f, _) => Some(f),
-        _ => None,
-    }
-}
-
-/// What an action waits for before it starts: every action before index
-/// `prefix`, and the actions in `on`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Waits {
-    pub prefix: usize,
-    pub on: Vec<usize>,
-}
-
-/// For each action of `actions` (in plan order) what it must wait for.
-/// Apply starts an action as soon as these are done, so independent chains
-/// (the roles and the API, one function and another) overlap instead of
-/// waiting phase by phase.
-///
-/// Before the barrier phase an action waits for: the API when it is being
-/// created or changed (everything but roles and the log group uses its id);
-/// its role (a policy, a function); its function (code, permissions, the
-/// integration, an authorizer); its integration and authorizer (a route);
-/// its route (a route response); the log group (the stage); and the
-/// previous action on the same function. From the barrier phase on, an
-/// action waits for every action of an earlier phase, as phases did.
-pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
-    use Resource as R;
-    let api = desired.api.as_ref();
-    let mut index: BTreeMap<&Resource, usize> = BTreeMap::new();
-    let mut api_index = None;
-    let mut log_group_index = None;
-    for (i, a) in actions.iter().enumerate() {
-        if phase(a) >= BARRIER_PHASE {
-            break;
-        }
-        match &a.resource {
-            R::Api(_) => api_index = Some(i),
-            R::LogGroup(_) => log_group_index = Some(i),
-            r => {
-                index.insert(r, i);
-            }
-        }
-    }
-    let find = |r: Resource| index.get(&r).copied();
-    let mut last_on_function: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut phase_start = 0;
-    actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let pa = phase(a);
-            if i > 0 && phase(&actions[i - 1]) != pa {
-                phase_start = i;
-            }
-            let mut on: Vec<usize> = Vec::new();
-            if let Some(f) = function_of(&a.resource) {
-                on.extend(last_on_function.insert(f, i));
-            }
-            if pa >= BARRIER_PHASE {
-                return Waits {
-                    prefix: phase_start,
-                    on,
-                };
-            }
-            if !matches!(a.resource, R::Role(_) | R::LogGroup(_) | R::Api(_)) {
-                on.extend(api_index);
-            }
-            match &a.resource {
-                R::RolePolicy(r, _) => on.extend(find(R::Role(r.clone()))),
-                R::Function(f) => {
-                    let role = desired.functions.get(f).map(|x| x.role.clone());
-                    on.extend(role.and_then(|r| find(R::Role(r))));
-                }
-                R::FunctionCode(f) | R::Permission(f, _) | R::Integration(f) => {
-                    on.extend(find(R::Function(f.clone())));
-                }
-                R::Authorizer(n) => {
-                    let f = api
-                        .and_then(|x| x.authorizers.get(n))
-                        .map(|z| z.function.clone());
-                    on.extend(f.and_then(|f| find(R::Function(f))));
-                }
-                R::Route(k) => {
-                    let route = api.and_then(|x| x.routes.get(k));
-                    let f = route.and_then(|r| r.function.clone());
-                    on.extend(f.and_then(|f| find(R::Integration(f))));
-                    if let Some(Authorization::Custom(n)) = route.map(|r| &r.authorization) {
-                        on.extend(find(R::Authorizer(n.clone())));
-                    }
-                }
-                R::RouteResponse(k) => on.extend(find(R::Route(k.clone()))),
-                R::Stage(_) => on.extend(log_group_index),
-                _ => {}
-            }
-            // Only earlier phases: the plan's order is the execution order.
-            on.retain(|&j| {
-                j < i && (phase(&actions[j]) < pa || function_of(&a.resource).is_some())
-            });
-            on.sort_unstable();
-            on.dedup();
-            Waits { prefix: 0, on }
-        })
-        .collect()
 }
 
 /// Plans the changes that make `observed` into `desired`.
 pub fn plan(desired: &State, observed: &State) -> Plan {
     let mut actions = Vec::new();
-    plan_roles(desired, observed, &mut actions);
-    plan_functions(desired, observed, &mut actions);
-    plan_permissions(desired, observed, &mut actions);
-    plan_api(desired.api.as_ref(), observed.api.as_ref(), &mut actions);
-    plan_log_group(
+    iam::plan_roles(desired, observed, &mut actions);
+    lambda::plan_functions(desired, observed, &mut actions);
+    lambda::plan_permissions(desired, observed, &mut actions);
+    api::plan_api(desired.api.as_ref(), observed.api.as_ref(), &mut actions);
+    logs::plan_log_group(
         desired.log_group.as_ref(),
         observed.log_group.as_ref(),
         &mut actions,
     );
-    plan_domains(desired, observed, &mut actions);
+    domain::plan_domains(desired, observed, &mut actions);
     actions.sort_by(|a, b| (phase(a), &a.resource).cmp(&(phase(b), &b.resource)));
     Plan { actions }
-}
-
-fn action(op: Op, resource: Resource, changes: Vec<Change>) -> Action {
-    Action {
-        op,
-        resource,
-        changes,
-        reason: None,
-    }
-}
-
-fn change(field: &str, old: Option<String>, new: Option<String>) -> Option<Change> {
-    (old != new).then(|| Change {
-        field: field.to_owned(),
-        old,
-        new,
-        sensitive: false,
-    })
-}
-
-fn diff_map(
-    prefix: &str,
-    old: &BTreeMap<String, String>,
-    new: &BTreeMap<String, String>,
-    sensitive: bool,
-    out: &mut Vec<Change>,
-) {
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    for k in keys {
-        if let Some(mut c) = change(
-            &format!("{prefix}.{k}"),
-            old.get(k).cloned(),
-            new.get(k).cloned(),
-        ) {
-            c.sensitive = sensitive;
-            out.push(c);
-        }
-    }
-}
-
-fn json_text(v: &serde_json::Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
-}
-
-fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action>) {
-    for (name, want) in &desired.roles {
-        match observed.roles.get(name) {
-            None => {
-                out.push(action(Op::Create, Resource::Role(name.clone()), vec![]));
-                for policy in want.policies.keys() {
-                    out.push(action(
-                        Op::Create,
-                        Resource::RolePolicy(name.clone(), policy.clone()),
-                        vec![],
-                    ));
-                }
-            }
-            Some(have) => {
-                let mut changes = Vec::new();
-                changes.extend(change(
-                    "trustPolicy",
-                    Some(json_text(&have.trust_policy)),
-                    Some(json_text(&want.trust_policy)),
-                ));
-                diff_map("tags", &have.tags, &want.tags, false, &mut changes);
-                if !changes.is_empty() {
-                    out.push(action(Op::Update, Resource::Role(name.clone()), changes));
-                }
-                for (policy, doc) in &want.policies {
-                    let r = Resource::RolePolicy(name.clone(), policy.clone());
-                    match have.policies.get(policy) {
-                        None => out.push(action(Op::Create, r, vec![])),
-                        Some(old) if old != doc => out.push(action(
-                            Op::Update,
-                            r,
-                            change("document", Some(json_text(old)), Some(json_text(doc)))
-                                .into_iter()
-                                .collect(),
-                        )),
-                        Some(_) => {}
-                    }
-                }
-                for policy in have
-                    .policies
-                    .keys()
-                    .filter(|p| !want.policies.contains_key(*p))
-                {
-                    out.push(action(
-                        Op::Delete,
-                        Resource::RolePolicy(name.clone(), policy.clone()),
-                        vec![],
-                    ));
-                }
-            }
-        }
-    }
-    for (name, have) in &observed.roles {
-        if !desired.roles.contains_key(name) {
-            for policy in have.policies.keys() {
-                out.push(action(
-                    Op::Delete,
-                    Resource::RolePolicy(name.clone(), policy.clone()),
-                    vec![],
-                ));
-            }
-            out.push(action(Op::Delete, Resource::Role(name.clone()), vec![]));
-        }
-    }
-}
-
-fn code_text(sha: &str, size: Option<u64>) -> String {
-    let short: String = sha
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(8)
-        .collect();
-    match size {
-        Some(s) => format!("{short} ({})", human_size(s)),
-        None => short,
-    }
-}
-
-pub fn human_size(bytes: u64) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    }
-}
-
-fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
-    for (name, want) in &desired.functions {
-        let Some(have) = observed.functions.get(name) else {
-            out.push(action(
-                Op::Create,
-                Resource::Function(name.clone()),
-                vec![Change {
-                    field: "code".to_owned(),
-                    old: None,
-                    new: Some(code_text(&want.code_sha256, want.code_size)),
-                    sensitive: false,
-                }],
-            ));
-            continue;
-        };
-        let mut changes = Vec::new();
-        changes.extend(change(
-            "runtime",
-            Some(have.runtime.clone()),
-            Some(want.runtime.clone()),
-        ));
-        changes.extend(change(
-            "handler",
-            Some(have.handler.clone()),
-            Some(want.handler.clone()),
-        ));
-        changes.extend(change(
-            "role",
-            Some(have.role.clone()),
-            Some(want.role.clone()),
-        ));
-        changes.extend(change(
-            "memorySize",
-            Some(have.memory_size.to_string()),
-            Some(want.memory_size.to_string()),
-        ));
-        changes.extend(change(
-            "timeout",
-            Some(have.timeout.to_string()),
-            Some(want.timeout.to_string()),
-        ));
-        changes.extend(change(
-            "layers",
-            Some(have.layers.join(", ")),
-            Some(want.layers.join(", ")),
-        ));
-        diff_map(
-            "environment",
-            &have.environment,
-            &want.environment,
-            true,
-            &mut changes,
-        );
-        diff_map("tags", &have.tags, &want.tags, false, &mut changes);
-        if !changes.is_empty() {
-            out.push(action(
-                Op::Update,
-                Resource::Function(name.clone()),
-                changes,
-            ));
-        }
-        // The architecture is set with the code (UpdateFunctionCode).
-        let mut code = Vec::new();
-        if have.code_sha256 != want.code_sha256 {
-            code.push(Change {
-                field: "code".to_owned(),
-                old: Some(code_text(&have.code_sha256, have.code_size)),
-                new: Some(code_text(&want.code_sha256, want.code_size)),
-                sensitive: false,
-            });
-        }
-        code.extend(change(
-            "architecture",
-            Some(have.architecture.clone()),
-            Some(want.architecture.clone()),
-        ));
-        if !code.is_empty() {
-            out.push(action(
-                Op::Update,
-                Resource::FunctionCode(name.clone()),
-                code,
-            ));
-        }
-    }
-    for name in observed
-        .functions
-        .keys()
-        .filter(|n| !desired.functions.contains_key(*n))
-    {
-        out.push(action(Op::Delete, Resource::Function(name.clone()), vec![]));
-    }
-}
-
-fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<Action>) {
-    let empty = BTreeMap::new();
-    for (func, want_all) in &desired.permissions {
-        let have_all = observed.permissions.get(func).unwrap_or(&empty);
-        for (sid, want) in want_all {
-            let r = Resource::Permission(func.clone(), sid.clone());
-            match have_all.get(sid) {
-                None => out.push(action(Op::Create, r, vec![])),
-                Some(have) if have != want => {
-                    let mut c = Vec::new();
-                    c.extend(change(
-                        "sourceArn",
-                        Some(have.source_arn.clone()),
-                        Some(want.source_arn.clone()),
-                    ));
-                    c.extend(change(
-                        "principal",
-                        Some(have.principal.clone()),
-                        Some(want.principal.clone()),
-                    ));
-                    c.extend(change(
-                        "action",
-                        Some(have.action.clone()),
-                        Some(want.action.clone()),
-                    ));
-                    c.extend(change(
-                        "sourceAccount",
-                        have.source_account.clone(),
-                        want.source_account.clone(),
-                    ));
-                    out.push(action(Op::Replace, r, c));
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    for (func, have_all) in &observed.permissions {
-        // A function being deleted takes its policy with it.
-        if !desired.functions.contains_key(func) {
-            continue;
-        }
-        let want_all = desired.permissions.get(func).unwrap_or(&empty);
-        for sid in have_all.keys().filter(|s| !want_all.contains_key(*s)) {
-            out.push(action(
-                Op::Delete,
-                Resource::Permission(func.clone(), sid.clone()),
-                vec![],
-            ));
-        }
-    }
-}
-
-fn authorization_text(a: &Authorization) -> String {
-    match a {
-        Authorization::None => "none".to_owned(),
-        Authorization::Iam => "iam".to_owned(),
-        Authorization::Custom(n) => format!("authorizer {n}"),
-    }
-}
-
-fn settings_changes(
-    prefix: &str,
-    have: &RouteSettings,
-    want: &RouteSettings,
-    out: &mut Vec<Change>,
-) {
-    let s = |v: &Option<i64>| v.map(|x| x.to_string());
-    let f = |v: &Option<f64>| v.map(|x| x.to_string());
-    let b = |v: &Option<bool>| v.map(|x| x.to_string());
-    out.extend(change(
-        &format!("{prefix}.burstLimit"),
-        s(&have.burst_limit),
-        s(&want.burst_limit),
-    ));
-    out.extend(change(
-        &format!("{prefix}.rateLimit"),
-        f(&have.rate_limit),
-        f(&want.rate_limit),
-    ));
-    out.extend(change(
-        &format!("{prefix}.loggingLevel"),
-        have.logging_level.clone(),
-        want.logging_level.clone(),
-    ));
-    out.extend(change(
-        &format!("{prefix}.dataTrace"),
-        b(&have.data_trace),
-        b(&want.data_trace),
-    ));
-    out.extend(change(
-        &format!("{prefix}.detailedMetrics"),
-        b(&have.detailed_metrics),
-        b(&want.detailed_metrics),
-    ));
-}
-
-fn plan_api(desired: Option<&Api>, observed: Option<&Api>, out: &mut Vec<Action>) {
-    let Some(want) = desired else {
-        if let Some(have) = observed {
-            plan_api_deletion(have, out);
-        }
-        return;
-    };
-    let empty_api;
-    let have = match observed {
-        Some(h) => {
-            let mut changes = Vec::new();
-            changes.extend(change(
-                "name",
-                Some(h.name.clone()),
-                Some(want.name.clone()),
-            ));
-            changes.extend(change(
-                "description",
-                h.description.clone(),
-                want.description.clone(),
-            ));
-            changes.extend(change(
-                "routeSelectionExpression",
-                Some(h.route_selection_expression.clone()),
-                Some(want.route_selection_expression.clone()),
-            ));
-            diff_map("tags", &h.tags, &want.tags, false, &mut changes);
-            if !changes.is_empty() {
-                out.push(action(
-                    Op::Update,
-                    Resource::Api(want.name.clone()),
-                    changes,
-                ));
-            }
-            h
-        }
-        None => {
-            out.push(action(Op::Create, Resource::Api(want.name.clone()), vec![]));
-            empty_api = Api {
-                id: String::new(),
-                name: want.name.clone(),
-                description: None,
-                route_selection_expression: String::new(),
-                tags: Tags::new(),
-                integrations: BTreeSet::new(),
-                authorizers: BTreeMap::new(),
-                routes: BTreeMap::new(),
-                stage: None,
-            };
-            &empty_api
-        }
-    };
-
-    for f in want.integrations.difference(&have.integrations) {
-        out.push(action(Op::Create, Resource::Integration(f.clone()), vec![]));
-    }
-    for f in have.integrations.difference(&want.integrations) {
-        out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
-    }
-
-    for (name, a) in &want.authorizers {
-        let r = Resource::Authorizer(name.clone());
-        match have.authorizers.get(name) {
-            None => out.push(action(Op::Create, r, vec![])),
-            Some(h) if h != a => {
-                let mut c = Vec::new();
-                c.extend(change(
-                    "function",
-                    Some(h.function.clone()),
-                    Some(a.function.clone()),
-                ));
-                c.extend(change(
-                    "identitySource",
-                    Some(h.identity_sources.join(", ")),
-                    Some(a.identity_sources.join(", ")),
-                ));
-                out.push(action(Op::Update, r, c));
-            }
-            Some(_) => {}
-        }
-    }
-    for name in have
-        .authorizers
-        .keys()
-        .filter(|n| !want.authorizers.contains_key(*n))
-    {
-        out.push(action(
-            Op::Delete,
-            Resource::Authorizer(name.clone()),
-            vec![],
-        ));
-    }
-
-    for (key, r) in &want.routes {
-        match have.routes.get(key) {
-            None => {
-                out.push(action(
-                    Op::Create,
-                    Resource::Route(key.clone()),
-                    vec![Change {
-                        field: "function".to_owned(),
-                        old: None,
-                        new: r.function.clone(),
-                        sensitive: false,
-                    }],
-                ));
-                if r.returns_response {
-                    out.push(action(
-                        Op::Create,
-                        Resource::RouteResponse(key.clone()),
-                        vec![],
-                    ));
-                }
-            }
-            Some(h) => {
-                let mut c = Vec::new();
-                c.extend(change("function", h.function.clone(), r.function.clone()));
-                c.extend(change(
-                    "authorization",
-                    Some(authorization_text(&h.authorization)),
-                    Some(authorization_text(&r.authorization)),
-                ));
-                if !c.is_empty() {
-                    out.push(action(Op::Update, Resource::Route(key.clone()), c));
-                }
-                match (h.returns_response, r.returns_response) {
-                    (false, true) => out.push(action(
-                        Op::Create,
-                        Resource::RouteResponse(key.clone()),
-                        vec![],
-                    )),
-                    (true, false) => out.push(action(
-                        Op::Delete,
-                        Resource::RouteResponse(key.clone()),
-                        vec![],
-                    )),
-                    _ => {}
-                }
-            }
-        }
-    }
-    for (key, h) in &have.routes {
-        if !want.routes.contains_key(key) {
-            if h.returns_response {
-                out.push(action(
-                    Op::Delete,
-                    Resource::RouteResponse(key.clone()),
-                    vec![],
-                ));
-            }
-            out.push(action(Op::Delete, Resource::Route(key.clone()), vec![]));
-        }
-    }
-
-    let api_changed = out.iter().any(|a| a.resource.in_api_definition());
-    if let Some(ws) = &want.stage {
-        let r = Resource::Stage(ws.name.clone());
-        match &have.stage {
-            None => out.push(action(Op::Create, r, vec![])),
-            Some(hs) => {
-                let mut c = Vec::new();
-                settings_changes("defaultRoute", &hs.default_route, &ws.default_route, &mut c);
-                let keys: BTreeSet<&String> = hs.routes.keys().chain(ws.routes.keys()).collect();
-                let none = RouteSettings::default();
-                for k in keys {
-                    settings_changes(
-                        &format!("routes.{k}"),
-                        hs.routes.get(k).unwrap_or(&none),
-                        ws.routes.get(k).unwrap_or(&none),
-                        &mut c,
-                    );
-                }
-                diff_map("variables", &hs.variables, &ws.variables, false, &mut c);
-                c.extend(change(
-                    "accessLog.destination",
-                    hs.access_log.as_ref().map(|a| a.destination_arn.clone()),
-                    ws.access_log.as_ref().map(|a| a.destination_arn.clone()),
-                ));
-                c.extend(change(
-                    "accessLog.format",
-                    hs.access_log.as_ref().map(|a| a.format.clone()),
-                    ws.access_log.as_ref().map(|a| a.format.clone()),
-                ));
-                diff_map("tags", &hs.tags, &ws.tags, false, &mut c);
-                if !c.is_empty() {
-                    out.push(action(Op::Update, r, c));
-                }
-            }
-        }
-        // One deployment when the definition changed, or when the stage
-        // does not run the definition it should (changed out of band, or a
-        // previous run stopped before deploying).
-        let deployed = have
-            .stage
-            .as_ref()
-            .and_then(|s| s.deployed_definition.clone());
-        let wanted = ws.deployed_definition.clone();
-        if api_changed || deployed != wanted {
-            let reason = if have.stage.is_none() || deployed.is_none() {
-                "the stage has no deployment of this API yet"
-            } else if api_changed {
-                "routes, integrations or authorizers change"
-            } else {
-                "changes not yet deployed to the stage"
-            };
-            out.push(Action {
-                op: Op::Create,
-                resource: Resource::Deployment(ws.name.clone()),
-                changes: change("definition", deployed, wanted).into_iter().collect(),
-                reason: Some(reason.to_owned()),
-            });
-        }
-    }
-}
-
-fn plan_log_group(want: Option<&LogGroup>, have: Option<&LogGroup>, out: &mut Vec<Action>) {
-    match (want, have) {
-        (Some(w), None) => out.push(action(
-            Op::Create,
-            Resource::LogGroup(w.name.clone()),
-            vec![],
-        )),
-        (Some(w), Some(h)) => {
-            let mut c = Vec::new();
-            let days = |d: Option<i64>| {
-                Some(d.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days")))
-            };
-            c.extend(change(
-                "retention",
-                days(h.retention_days),
-                days(w.retention_days),
-            ));
-            diff_map("tags", &h.tags, &w.tags, false, &mut c);
-            if !c.is_empty() {
-                out.push(action(Op::Update, Resource::LogGroup(w.name.clone()), c));
-            }
-        }
-        (None, Some(h)) => out.push(action(
-            Op::Delete,
-            Resource::LogGroup(h.name.clone()),
-            vec![],
-        )),
-        (None, None) => {}
-    }
-}
-
-fn plan_domains(desired: &State, observed: &State, out: &mut Vec<Action>) {
-    for (name, want) in &desired.domains {
-        let have = observed.domains.get(name);
-        if want.certificate.managed {
-            let cert = have
-                .map(|h| &h.certificate)
-                .filter(|c| c.managed && c.arn.is_some());
-            match cert.and_then(|c| c.status.as_deref()) {
-                None => out.push(action(
-                    Op::Create,
-                    Resource::Certificate(name.clone()),
-                    vec![Change {
-                        field: "validation".to_owned(),
-                        old: None,
-                        new: Some("DNS".to_owned()),
-                        sensitive: false,
-                    }],
-                )),
-                Some("ISSUED") => {}
-                Some("PENDING_VALIDATION") => out.push(Action {
-                    op: Op::Update,
-                    resource: Resource::Certificate(name.clone()),
-                    changes: vec![],
-                    reason: Some("waiting for DNS validation".to_owned()),
-                }),
-                Some(status) => out.push(Action {
-                    op: Op::Replace,
-                    resource: Resource::Certificate(name.clone()),
-                    changes: vec![],
-                    reason: Some(format!(
-                        "the certificate is {status}{}",
-                        cert.and_then(|c| c.reason.as_deref())
-                            .map(|r| format!(": {r}"))
-                            .unwrap_or_default()
-                    )),
-                }),
-            }
-        }
-        match have.filter(|h| h.exists) {
-            None => out.push(action(
-                Op::Create,
-                Resource::DomainName(name.clone()),
-                vec![],
-            )),
-            Some(h)
-                if !want.certificate.managed
-                    && h.domain_certificate_arn != want.certificate.arn =>
-            {
-                out.push(action(
-                    Op::Update,
-                    Resource::DomainName(name.clone()),
-                    change(
-                        "certificate",
-                        h.domain_certificate_arn.clone(),
-                        want.certificate.arn.clone(),
-                    )
-                    .into_iter()
-                    .collect(),
-                ))
-            }
-            Some(h)
-                if want.certificate.managed
-                    && h.certificate.managed
-                    && h.certificate.arn.is_some()
-                    && h.domain_certificate_arn != h.certificate.arn =>
-            {
-                out.push(action(
-                    Op::Update,
-                    Resource::DomainName(name.clone()),
-                    change(
-                        "certificate",
-                        h.domain_certificate_arn.clone(),
-                        h.certificate.arn.clone(),
-                    )
-                    .into_iter()
-                    .collect(),
-                ))
-            }
-            Some(_) => {}
-        }
-        let mapping = |m: &Option<String>| {
-            m.as_ref().map(|k| {
-                if k.is_empty() {
-                    "(root)".to_owned()
-                } else {
-                    format!("/{k}")
-                }
-            })
-        };
-        match have.and_then(|h| h.mapping.as_ref()) {
-            None => out.push(action(
-                Op::Create,
-                Resource::ApiMapping(name.clone()),
-                change("path", None, mapping(&want.mapping))
-                    .into_iter()
-                    .collect(),
-            )),
-            Some(k) if Some(k) != want.mapping.as_ref() => out.push(action(
-                Op::Update,
-                Resource::ApiMapping(name.clone()),
-                change("path", mapping(&Some(k.clone())), mapping(&want.mapping))
-                    .into_iter()
-                    .collect(),
-            )),
-            Some(_) => {}
-        }
-        let have_records = have.is_some_and(|h| h.records);
-        if want.records && !have_records {
-            out.push(action(
-                Op::Create,
-                Resource::DnsRecords(name.clone()),
-                change("zone", None, want.zone.clone())
-                    .into_iter()
-                    .collect(),
-            ));
-        } else if !want.records && have_records {
-            out.push(action(
-                Op::Delete,
-                Resource::DnsRecords(name.clone()),
-                vec![],
-            ));
-        }
-    }
-    for (name, have) in &observed.domains {
-        if desired.domains.contains_key(name) {
-            continue;
-        }
-        if have.mapping.is_some() {
-            out.push(action(
-                Op::Delete,
-                Resource::ApiMapping(name.clone()),
-                vec![],
-            ));
-        }
-        // The domain, its records and its certificate are shared: they go
-        // with the last mapping.
-        if have.other_mappings > 0 {
-            continue;
-        }
-        if have.records {
-            out.push(action(
-                Op::Delete,
-                Resource::DnsRecords(name.clone()),
-                vec![],
-            ));
-        }
-        if have.exists {
-            out.push(action(
-                Op::Delete,
-                Resource::DomainName(name.clone()),
-                vec![],
-            ));
-        }
-        if have.certificate.managed && have.certificate.arn.is_some() {
-            out.push(action(
-                Op::Delete,
-                Resource::Certificate(name.clone()),
-                vec![],
-            ));
-        }
-    }
-}
-
-fn plan_api_deletion(have: &Api, out: &mut Vec<Action>) {
-    let n = |count: usize, one: &str, many: &str| {
-        format!("{count} {}", if count == 1 { one } else { many })
-    };
-    let mut parts = vec![
-        n(have.routes.len(), "route", "routes"),
-        n(have.integrations.len(), "integration", "integrations"),
-    ];
-    if !have.authorizers.is_empty() {
-        parts.push(n(have.authorizers.len(), "authorizer", "authorizers"));
-    }
-    if let Some(s) = &have.stage {
-        parts.push(format!("stage {}", s.name));
-    }
-    out.push(Action {
-        op: Op::Delete,
-        resource: Resource::Api(have.name.clone()),
-        changes: vec![],
-        reason: Some(format!("with its {}", parts.join(", "))),
-    });
 }

@@ -1,0 +1,184 @@
+//! Planning the Lambda functions: their configuration and tags, their code
+//! (with the architecture, which UpdateFunctionCode sets), and the invoke
+//! permissions in their resource policies.
+
+use std::collections::BTreeMap;
+
+use crate::state::{Function, Permission, State};
+
+use super::diff::{action, change, diff_map, tag_changes};
+use super::{Action, Change, Field, Op, Resource};
+
+/// A package as the plan shows it: the start of its SHA-256 and its size.
+fn code_text(sha: &str, size: Option<u64>) -> String {
+    let short: String = sha
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    match size {
+        Some(s) => format!("{short} ({})", human_size(s)),
+        None => short,
+    }
+}
+
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    for (name, want) in &desired.functions {
+        let Some(have) = observed.functions.get(name) else {
+            out.push(action(
+                Op::Create,
+                Resource::Function(name.clone()),
+                vec![Change {
+                    field: Field::Code,
+                    old: None,
+                    new: Some(code_text(&want.code_sha256, want.code_size)),
+                    sensitive: false,
+                }],
+            ));
+            continue;
+        };
+        let changes = configuration_changes(have, want);
+        if !changes.is_empty() {
+            out.push(action(
+                Op::Update,
+                Resource::Function(name.clone()),
+                changes,
+            ));
+        }
+        let code = code_changes(have, want);
+        if !code.is_empty() {
+            out.push(action(
+                Op::Update,
+                Resource::FunctionCode(name.clone()),
+                code,
+            ));
+        }
+    }
+    for name in observed
+        .functions
+        .keys()
+        .filter(|n| !desired.functions.contains_key(*n))
+    {
+        out.push(action(Op::Delete, Resource::Function(name.clone()), vec![]));
+    }
+}
+
+/// What UpdateFunctionConfiguration sets, and the tags.
+fn configuration_changes(have: &Function, want: &Function) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut text = |field: Field, old: String, new: String| {
+        changes.extend(change(field, Some(old), Some(new)));
+    };
+    text(Field::Runtime, have.runtime.clone(), want.runtime.clone());
+    text(Field::Handler, have.handler.clone(), want.handler.clone());
+    text(Field::Role, have.role.clone(), want.role.clone());
+    text(
+        Field::MemorySize,
+        have.memory_size.to_string(),
+        want.memory_size.to_string(),
+    );
+    text(
+        Field::Timeout,
+        have.timeout.to_string(),
+        want.timeout.to_string(),
+    );
+    text(
+        Field::Layers,
+        have.layers.join(", "),
+        want.layers.join(", "),
+    );
+    diff_map(
+        |k| Field::Environment(k.to_owned()),
+        &have.environment,
+        &want.environment,
+        &mut changes,
+    );
+    tag_changes(&have.tags, &want.tags, &mut changes);
+    changes
+}
+
+/// What UpdateFunctionCode sets: the package and the architecture.
+fn code_changes(have: &Function, want: &Function) -> Vec<Change> {
+    let mut code = Vec::new();
+    if have.code_sha256 != want.code_sha256 {
+        code.push(Change {
+            field: Field::Code,
+            old: Some(code_text(&have.code_sha256, have.code_size)),
+            new: Some(code_text(&want.code_sha256, want.code_size)),
+            sensitive: false,
+        });
+    }
+    code.extend(change(
+        Field::Architecture,
+        Some(have.architecture.clone()),
+        Some(want.architecture.clone()),
+    ));
+    code
+}
+
+pub(super) fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<Action>) {
+    let empty = BTreeMap::new();
+    for (func, want_all) in &desired.permissions {
+        let have_all = observed.permissions.get(func).unwrap_or(&empty);
+        for (sid, want) in want_all {
+            let r = Resource::Permission(func.clone(), sid.clone());
+            match have_all.get(sid) {
+                None => out.push(action(Op::Create, r, vec![])),
+                // A statement cannot be changed: it is replaced.
+                Some(have) if have != want => {
+                    out.push(action(Op::Replace, r, permission_changes(have, want)));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    for (func, have_all) in &observed.permissions {
+        // A function being deleted takes its policy with it.
+        if !desired.functions.contains_key(func) {
+            continue;
+        }
+        let want_all = desired.permissions.get(func).unwrap_or(&empty);
+        for sid in have_all.keys().filter(|s| !want_all.contains_key(*s)) {
+            out.push(action(
+                Op::Delete,
+                Resource::Permission(func.clone(), sid.clone()),
+                vec![],
+            ));
+        }
+    }
+}
+
+fn permission_changes(have: &Permission, want: &Permission) -> Vec<Change> {
+    let mut c = Vec::new();
+    c.extend(change(
+        Field::SourceArn,
+        Some(have.source_arn.clone()),
+        Some(want.source_arn.clone()),
+    ));
+    c.extend(change(
+        Field::Principal,
+        Some(have.principal.clone()),
+        Some(want.principal.clone()),
+    ));
+    c.extend(change(
+        Field::Action,
+        Some(have.action.clone()),
+        Some(want.action.clone()),
+    ));
+    c.extend(change(
+        Field::SourceAccount,
+        have.source_account.clone(),
+        want.source_account.clone(),
+    ));
+    c
+}

@@ -1,0 +1,201 @@
+//! The order of execution: the phase of each action (the plan's order) and
+//! what each action waits for (`dependencies`), so that apply can overlap
+//! independent chains up to the barrier phase and go phase by phase after.
+//!
+//! Phases, in order of execution: API → roles and their policies →
+//! functions and their code → invoke permissions → integrations →
+//! authorizers → routes → route responses → log group → stage →
+//! certificate, domain name, API mapping, DNS records → deletions inside
+//! the API → one deployment → deletion of the DNS records, mapping, domain
+//! name and certificate → of the stage, the API, permissions, functions,
+//! role policies, roles and the log group.
+
+use std::collections::BTreeMap;
+
+use crate::state::{Authorization, State};
+
+use super::{Action, Op, Resource};
+
+/// The execution phase of an action; actions run phase by phase.
+pub fn phase(a: &Action) -> u8 {
+    use Resource as R;
+    match (&a.resource, a.op) {
+        (R::Role(_), Op::Delete) => 96,
+        (R::Role(_), _) => 10,
+        (R::RolePolicy(..), Op::Delete) => 95,
+        (R::RolePolicy(..), _) => 11,
+        (R::Function(_), Op::Delete) => 94,
+        (R::Function(_), _) => 20,
+        (R::FunctionCode(_), _) => 21,
+        (R::Api(_), Op::Delete) => 92,
+        // First: everything else needs the API's id (the functions'
+        // management endpoint, the role policies, the invoke permissions).
+        (R::Api(_), _) => 5,
+        (R::Permission(..), Op::Delete) => 93,
+        (R::Permission(..), _) => 35,
+        (R::Integration(_), Op::Delete) => 73,
+        (R::Integration(_), _) => 40,
+        (R::Authorizer(_), Op::Delete) => 73,
+        (R::Authorizer(_), _) => 45,
+        (R::Route(_), Op::Delete) => 72,
+        (R::Route(_), _) => 50,
+        (R::RouteResponse(_), Op::Delete) => 71,
+        (R::RouteResponse(_), _) => 55,
+        (R::Stage(_), Op::Delete) => 91,
+        (R::Stage(_), _) => 60,
+        (R::Deployment(_), _) => 80,
+        // The stage writes to the log group: it must exist first.
+        (R::LogGroup(_), Op::Delete) => 97,
+        (R::LogGroup(_), _) => 58,
+        // The domain comes after the stage, so the API works at its own URL
+        // even while a certificate waits for validation.
+        (R::Certificate(_), Op::Delete) => 87,
+        (R::Certificate(_), _) => 61,
+        (R::DomainName(_), Op::Delete) => 86,
+        (R::DomainName(_), _) => 62,
+        (R::ApiMapping(_), Op::Delete) => 85,
+        (R::ApiMapping(_), _) => 63,
+        (R::DnsRecords(_), Op::Delete) => 84,
+        (R::DnsRecords(_), _) => 64,
+    }
+}
+
+/// The phase from which on an action waits for every action of the
+/// earlier phases (the domain, the deployment and every deletion); before
+/// it, an action waits only for what it uses.
+const BARRIER_PHASE: u8 = 61;
+
+/// The Lambda function an action works on, for running one function's
+/// actions one after the other.
+fn function_of(r: &Resource) -> Option<&str> {
+    match r {
+        Resource::Function(f) | Resource::FunctionCode(f) | Resource::Permission(f, _) => Some(f),
+        _ => None,
+    }
+}
+
+/// What an action waits for before it starts: every action before index
+/// `prefix`, and the actions in `on`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Waits {
+    pub prefix: usize,
+    pub on: Vec<usize>,
+}
+
+/// For each action of `actions` (in plan order) what it must wait for.
+/// Apply starts an action as soon as these are done, so independent chains
+/// (the roles and the API, one function and another) overlap instead of
+/// waiting phase by phase.
+///
+/// Before the barrier phase an action waits for: the API when it is being
+/// created or changed (everything but roles and the log group uses its id);
+/// its role (a policy, a function); its function (code, permissions, the
+/// integration, an authorizer); its integration and authorizer (a route);
+/// its route (a route response); the log group (the stage); and the
+/// previous action on the same function. From the barrier phase on, an
+/// action waits for every action of an earlier phase, as phases did.
+pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
+    let index = Index::new(actions);
+    let mut last_on_function: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut phase_start = 0;
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let pa = phase(a);
+            if i > 0 && phase(&actions[i - 1]) != pa {
+                phase_start = i;
+            }
+            let mut on: Vec<usize> = Vec::new();
+            if let Some(f) = function_of(&a.resource) {
+                on.extend(last_on_function.insert(f, i));
+            }
+            if pa >= BARRIER_PHASE {
+                return Waits {
+                    prefix: phase_start,
+                    on,
+                };
+            }
+            on.extend(index.uses(&a.resource, desired));
+            // Only earlier phases: the plan's order is the execution order.
+            on.retain(|&j| {
+                j < i && (phase(&actions[j]) < pa || function_of(&a.resource).is_some())
+            });
+            on.sort_unstable();
+            on.dedup();
+            Waits { prefix: 0, on }
+        })
+        .collect()
+}
+
+/// Where the actions before the barrier phase are, by resource.
+struct Index<'a> {
+    by_resource: BTreeMap<&'a Resource, usize>,
+    api: Option<usize>,
+    log_group: Option<usize>,
+}
+
+impl<'a> Index<'a> {
+    fn new(actions: &'a [Action]) -> Self {
+        let mut index = Index {
+            by_resource: BTreeMap::new(),
+            api: None,
+            log_group: None,
+        };
+        for (i, a) in actions.iter().enumerate() {
+            if phase(a) >= BARRIER_PHASE {
+                break;
+            }
+            match &a.resource {
+                Resource::Api(_) => index.api = Some(i),
+                Resource::LogGroup(_) => index.log_group = Some(i),
+                r => {
+                    index.by_resource.insert(r, i);
+                }
+            }
+        }
+        index
+    }
+
+    fn find(&self, r: Resource) -> Option<usize> {
+        self.by_resource.get(&r).copied()
+    }
+
+    /// The actions on what `r` uses (see `dependencies`).
+    fn uses(&self, r: &Resource, desired: &State) -> Vec<usize> {
+        use Resource as R;
+        let api = desired.api.as_ref();
+        let mut on = Vec::new();
+        if !matches!(r, R::Role(_) | R::LogGroup(_) | R::Api(_)) {
+            on.extend(self.api);
+        }
+        match r {
+            R::RolePolicy(role, _) => on.extend(self.find(R::Role(role.clone()))),
+            R::Function(f) => {
+                let role = desired.functions.get(f).map(|x| x.role.clone());
+                on.extend(role.and_then(|role| self.find(R::Role(role))));
+            }
+            R::FunctionCode(f) | R::Permission(f, _) | R::Integration(f) => {
+                on.extend(self.find(R::Function(f.clone())));
+            }
+            R::Authorizer(n) => {
+                let f = api
+                    .and_then(|x| x.authorizers.get(n))
+                    .map(|z| z.function.clone());
+                on.extend(f.and_then(|f| self.find(R::Function(f))));
+            }
+            R::Route(k) => {
+                let route = api.and_then(|x| x.routes.get(k));
+                let f = route.and_then(|x| x.function.clone());
+                on.extend(f.and_then(|f| self.find(R::Integration(f))));
+                if let Some(Authorization::Custom(n)) = route.map(|x| &x.authorization) {
+                    on.extend(self.find(R::Authorizer(n.clone())));
+                }
+            }
+            R::RouteResponse(k) => on.extend(self.find(R::Route(k.clone()))),
+            R::Stage(_) => on.extend(self.log_group),
+            _ => {}
+        }
+        on
+    }
+}
