@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use wsdeploy::config::model::Config;
 use wsdeploy::config::{LoadOptions, load};
 use wsdeploy::desired::{self, Context};
-use wsdeploy::plan::{self, Op, Resource, render};
+use wsdeploy::output::plan as render;
+use wsdeploy::plan::{self, Op, Resource};
 use wsdeploy::state::State;
 
 const API_ID: &str = "a1b2c3d4e5";

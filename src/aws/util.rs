@@ -100,6 +100,31 @@ fn jitter(d: Duration) -> Duration {
     d.saturating_sub(Duration::from_millis(cut))
 }
 
+/// Removes and sets tags as a plan's tag changes say (`Action::tags_to_set`
+/// and `tag_keys_to_remove`), each call retried: `untag` and `tag` make the
+/// service's own calls.
+pub async fn retag<U, UF, T, TF>(
+    budget: RetryBudget,
+    add: &Tags,
+    remove: &[String],
+    untag: U,
+    tag: T,
+) -> Result<(), AwsError>
+where
+    U: Fn(Vec<String>) -> UF,
+    UF: Future<Output = Result<(), AwsError>>,
+    T: Fn(Tags) -> TF,
+    TF: Future<Output = Result<(), AwsError>>,
+{
+    if !remove.is_empty() {
+        retry(budget, || untag(remove.to_vec())).await?;
+    }
+    if !add.is_empty() {
+        retry(budget, || tag(add.clone())).await?;
+    }
+    Ok(())
+}
+
 /// A read of something that may not exist: "not found" is `None`.
 pub fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match r {

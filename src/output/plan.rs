@@ -1,2 +1,110 @@
-//! Plans for people and programs.
-pub use crate::plan::render::{json, text};
+//! A plan for people (`+` / `~` / `-` / `±` lines with per-field changes
+//! and a summary) and for programs (a stable JSON document, described in
+//! docs/commands.md).
+//!
+//! Sensitive values (environment variables) are shown as `(sensitive)`:
+//! that a value changed, never what it was or becomes.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::plan::{Op, Plan};
+
+const SENSITIVE: &str = "(sensitive)";
+
+fn sigil(op: Op) -> &'static str {
+    match op {
+        Op::Create => "+",
+        Op::Update => "~",
+        Op::Replace => "±",
+        Op::Delete => "-",
+    }
+}
+
+fn value(v: &Option<String>, sensitive: bool) -> String {
+    match v {
+        None => "(none)".to_owned(),
+        Some(_) if sensitive => SENSITIVE.to_owned(),
+        Some(s) if s.is_empty() => "\"\"".to_owned(),
+        Some(s) => {
+            let one_line: String = s.chars().take(120).collect();
+            if s.chars().count() > 120 {
+                format!("{one_line}…")
+            } else {
+                one_line
+            }
+        }
+    }
+}
+
+/// The plan as text, one resource a line, changes indented under it.
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        out.push_str("No changes: live state matches the config.\n");
+        return out;
+    }
+    for a in &plan.actions {
+        let _ = write!(
+            out,
+            "  {} {} {}",
+            sigil(a.op),
+            a.resource.kind(),
+            a.resource.name()
+        );
+        if let Some(r) = &a.reason {
+            let _ = write!(out, " ({r})");
+        }
+        out.push('\n');
+        for c in &a.changes {
+            let _ = match (&c.old, &c.new) {
+                (None, Some(_)) if a.op == Op::Create => {
+                    writeln!(out, "      {}: {}", c.field, value(&c.new, c.sensitive))
+                }
+                _ => writeln!(
+                    out,
+                    "      {}: {} -> {}",
+                    c.field,
+                    value(&c.old, c.sensitive),
+                    value(&c.new, c.sensitive)
+                ),
+            };
+        }
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        s.create, s.update, s.replace, s.delete
+    );
+    out
+}
+
+/// The plan as JSON. Field `version` changes only with breaking changes.
+pub fn json(plan: &Plan) -> serde_json::Value {
+    let actions: Vec<serde_json::Value> = plan
+        .actions
+        .iter()
+        .map(|a| {
+            json!({
+                "op": a.op,
+                "kind": a.resource.kind(),
+                "name": a.resource.name(),
+                "reason": a.reason,
+                "changes": a.changes.iter().map(|c| json!({
+                    "field": c.field,
+                    "old": if c.sensitive { c.old.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.old.clone() },
+                    "new": if c.sensitive { c.new.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.new.clone() },
+                    "sensitive": c.sensitive,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "changes": !plan.is_empty(),
+        "summary": plan.summary(),
+        "actions": actions,
+    })
+}

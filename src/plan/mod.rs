@@ -23,7 +23,6 @@ mod iam;
 mod lambda;
 mod logs;
 mod order;
-pub mod render;
 mod stage;
 #[cfg(test)]
 mod tests;

@@ -84,7 +84,7 @@ fn with_stage(s: Stage) -> State {
 /// The only action of the plan from `have` to `want`.
 fn only_action(want: &State, have: &State) -> Action {
     let p = plan(want, have);
-    assert_eq!(p.actions.len(), 1, "{}", render::text(&p));
+    assert_eq!(p.actions.len(), 1, "{:?}", p.actions);
     p.actions[0].clone()
 }
 
@@ -269,7 +269,7 @@ fn role_and_log_group_changes_are_typed() {
     want.roles.get_mut("r").unwrap().trust_policy = serde_json::json!({});
     want.log_group.as_mut().unwrap().retention_days = Some(7);
     let p = plan(&want, &have);
-    assert_eq!(p.actions.len(), 2, "{}", render::text(&p));
+    assert_eq!(p.actions.len(), 2, "{:?}", p.actions);
     let role = &p.actions[0];
     assert_eq!(role.resource, Resource::Role("r".to_owned()));
     assert!(role.change(&Field::TrustPolicy).is_some());

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use super::{Applier, Shared};
 use crate::aws::AwsError;
-use crate::aws::util::{gone_is_done, retry};
+use crate::aws::util::{gone_is_done, retag, retry};
 use crate::desired;
 use crate::names::DEPLOYMENT_PREFIX;
 use crate::plan::{Action, Op, Resource};
-use crate::state::{self, Authorization, State, Tags};
+use crate::state::{self, Authorization, State};
 
 impl Applier<'_> {
     pub(super) async fn run_api(
@@ -71,15 +71,10 @@ impl Applier<'_> {
         Ok(())
     }
 
-    async fn update_api(&self, _a: &Action, want: &State, shared: &Shared) -> Result<(), AwsError> {
+    async fn update_api(&self, a: &Action, want: &State, shared: &Shared) -> Result<(), AwsError> {
         let Some(api) = &want.api else { return Ok(()) };
         let id = shared.api_id()?;
-        let before = self.observed.api.as_ref();
-        if before.is_none_or(|b| {
-            b.name != api.name
-                || b.description != api.description
-                || b.route_selection_expression != api.route_selection_expression
-        }) {
+        if a.api_settings_changed() {
             retry(self.budget, || async {
                 self.aws
                     .apigw
@@ -94,8 +89,7 @@ impl Applier<'_> {
             })
             .await?;
         }
-        let old = before.map(|b| b.tags.clone()).unwrap_or_default();
-        self.retag_apigw(&self.aws.place().api_arn(&id), &old, &api.tags, &api.name)
+        self.retag_apigw(&self.aws.place().api_arn(&id), a, &api.name)
             .await
     }
 
@@ -116,41 +110,33 @@ impl Applier<'_> {
         gone_is_done(r)
     }
 
-    async fn retag_apigw(
-        &self,
-        arn: &str,
-        old: &Tags,
-        new: &Tags,
-        name: &str,
-    ) -> Result<(), AwsError> {
-        let (add, remove) = super::tag_diff(old, new);
-        if !remove.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .apigw
-                    .untag_resource()
+    /// Sets and removes the tags the action changes.
+    async fn retag_apigw(&self, arn: &str, a: &Action, name: &str) -> Result<(), AwsError> {
+        let gw = &self.aws.apigw;
+        retag(
+            self.budget,
+            &a.tags_to_set(),
+            &a.tag_keys_to_remove(),
+            |keys| async move {
+                gw.untag_resource()
                     .resource_arn(arn)
-                    .set_tag_keys(Some(remove.clone()))
+                    .set_tag_keys(Some(keys))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("UntagResource", name, e))
-            })
-            .await?;
-        }
-        if !add.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .apigw
-                    .tag_resource()
+            },
+            |tags| async move {
+                gw.tag_resource()
                     .resource_arn(arn)
-                    .set_tags(Some(add.clone().into_iter().collect()))
+                    .set_tags(Some(tags.into_iter().collect()))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("TagResource", name, e))
-            })
-            .await?;
-        }
-        Ok(())
+            },
+        )
+        .await
     }
 
     // -- API Gateway inside the API ----------------------------------------
@@ -435,7 +421,7 @@ impl Applier<'_> {
 
     async fn put_stage(
         &self,
-        _a: &Action,
+        a: &Action,
         want: &State,
         name: &str,
         shared: &Shared,
@@ -445,69 +431,13 @@ impl Applier<'_> {
         let Some(s) = want.api.as_ref().and_then(|a| a.stage.as_ref()) else {
             return Ok(());
         };
-        let settings = |r: &state::RouteSettings| {
-            gw::RouteSettings::builder()
-                .set_throttling_burst_limit(r.burst_limit.and_then(|b| i32::try_from(b).ok()))
-                .set_throttling_rate_limit(r.rate_limit)
-                .set_logging_level(r.logging_level.as_deref().map(gw::LoggingLevel::from))
-                .set_data_trace_enabled(r.data_trace)
-                .set_detailed_metrics_enabled(r.detailed_metrics)
-                .build()
-        };
-        let routes: std::collections::HashMap<String, gw::RouteSettings> = s
-            .routes
-            .iter()
-            .map(|(k, v)| (k.clone(), settings(v)))
-            .collect();
-        let access = s.access_log.as_ref().map(|a| {
-            gw::AccessLogSettings::builder()
-                .destination_arn(&a.destination_arn)
-                .format(&a.format)
-                .build()
-        });
         if create {
-            retry(self.budget, || async {
-                self.aws
-                    .apigw
-                    .create_stage()
-                    .api_id(&api_id)
-                    .stage_name(name)
-                    .default_route_settings(settings(&s.default_route))
-                    .set_route_settings(Some(routes.clone()))
-                    .set_stage_variables(Some(s.variables.clone().into_iter().collect()))
-                    .set_access_log_settings(access.clone())
-                    .set_tags(Some(s.tags.clone().into_iter().collect()))
-                    .description(format!("Stage {name}, managed by wsdeploy"))
-                    .send()
-                    .await
-                    .map_err(|e| logging_hint(AwsError::from_sdk("CreateStage", name, e)))
-            })
-            .await?;
-            return Ok(());
+            return self.create_stage(&api_id, s).await;
         }
-        let before = self.observed.api.as_ref().and_then(|a| a.stage.as_ref());
-        // UpdateStage merges stage variables: "" removes one.
-        let mut variables: std::collections::HashMap<String, String> =
-            s.variables.clone().into_iter().collect();
-        for k in before.iter().flat_map(|b| b.variables.keys()) {
-            variables.entry(k.clone()).or_default();
+        if a.settings_changed() {
+            self.update_stage(&api_id, s, a).await?;
         }
-        retry(self.budget, || async {
-            self.aws
-                .apigw
-                .update_stage()
-                .api_id(&api_id)
-                .stage_name(name)
-                .default_route_settings(settings(&s.default_route))
-                .set_route_settings(Some(routes.clone()))
-                .set_stage_variables(Some(variables.clone()))
-                .set_access_log_settings(access.clone())
-                .send()
-                .await
-                .map_err(|e| logging_hint(AwsError::from_sdk("UpdateStage", name, e)))
-        })
-        .await?;
-        if s.access_log.is_none() && before.is_some_and(|b| b.access_log.is_some()) {
+        if a.access_log_removed() {
             let r = retry(self.budget, || async {
                 self.aws
                     .apigw
@@ -521,31 +451,78 @@ impl Applier<'_> {
             .await;
             gone_is_done(r)?;
         }
-        if let Some(b) = before {
-            for key in b.routes.keys().filter(|k| !s.routes.contains_key(*k)) {
-                let r = retry(self.budget, || async {
-                    self.aws
-                        .apigw
-                        .delete_route_settings()
-                        .api_id(&api_id)
-                        .stage_name(name)
-                        .route_key(key)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk("DeleteRouteSettings", key, e))
-                })
-                .await;
-                gone_is_done(r)?;
-            }
+        for key in a.route_settings_removed() {
+            let r = retry(self.budget, || async {
+                self.aws
+                    .apigw
+                    .delete_route_settings()
+                    .api_id(&api_id)
+                    .stage_name(name)
+                    .route_key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeleteRouteSettings", &key, e))
+            })
+            .await;
+            gone_is_done(r)?;
         }
-        let old = before.map(|b| b.tags.clone()).unwrap_or_default();
-        self.retag_apigw(
-            &self.aws.place().stage_arn(&api_id, name),
-            &old,
-            &s.tags,
-            name,
-        )
+        self.retag_apigw(&self.aws.place().stage_arn(&api_id, name), a, name)
+            .await
+    }
+
+    async fn create_stage(&self, api_id: &str, s: &state::Stage) -> Result<(), AwsError> {
+        let name = &s.name;
+        let settings = StageSettings::of(s);
+        retry(self.budget, || async {
+            self.aws
+                .apigw
+                .create_stage()
+                .api_id(api_id)
+                .stage_name(name)
+                .default_route_settings(settings.default_route.clone())
+                .set_route_settings(Some(settings.routes.clone()))
+                .set_stage_variables(Some(s.variables.clone().into_iter().collect()))
+                .set_access_log_settings(settings.access_log.clone())
+                .set_tags(Some(s.tags.clone().into_iter().collect()))
+                .description(format!("Stage {name}, managed by wsdeploy"))
+                .send()
+                .await
+                .map_err(|e| logging_hint(AwsError::from_sdk("CreateStage", name, e)))
+        })
         .await
+        .map(|_| ())
+    }
+
+    async fn update_stage(
+        &self,
+        api_id: &str,
+        s: &state::Stage,
+        a: &Action,
+    ) -> Result<(), AwsError> {
+        let name = &s.name;
+        let settings = StageSettings::of(s);
+        // UpdateStage merges stage variables: "" removes one.
+        let mut variables: std::collections::HashMap<String, String> =
+            s.variables.clone().into_iter().collect();
+        for k in a.variables_removed() {
+            variables.entry(k).or_default();
+        }
+        retry(self.budget, || async {
+            self.aws
+                .apigw
+                .update_stage()
+                .api_id(api_id)
+                .stage_name(name)
+                .default_route_settings(settings.default_route.clone())
+                .set_route_settings(Some(settings.routes.clone()))
+                .set_stage_variables(Some(variables.clone()))
+                .set_access_log_settings(settings.access_log.clone())
+                .send()
+                .await
+                .map_err(|e| logging_hint(AwsError::from_sdk("UpdateStage", name, e)))
+        })
+        .await
+        .map(|_| ())
     }
 
     async fn create_deployment(
@@ -572,6 +549,41 @@ impl Applier<'_> {
         })
         .await
         .map(|_| ())
+    }
+}
+
+/// A stage's settings in API Gateway's shapes.
+struct StageSettings {
+    default_route: gw::RouteSettings,
+    routes: std::collections::HashMap<String, gw::RouteSettings>,
+    access_log: Option<gw::AccessLogSettings>,
+}
+
+impl StageSettings {
+    fn of(s: &state::Stage) -> StageSettings {
+        let settings = |r: &state::RouteSettings| {
+            gw::RouteSettings::builder()
+                .set_throttling_burst_limit(r.burst_limit.and_then(|b| i32::try_from(b).ok()))
+                .set_throttling_rate_limit(r.rate_limit)
+                .set_logging_level(r.logging_level.as_deref().map(gw::LoggingLevel::from))
+                .set_data_trace_enabled(r.data_trace)
+                .set_detailed_metrics_enabled(r.detailed_metrics)
+                .build()
+        };
+        StageSettings {
+            default_route: settings(&s.default_route),
+            routes: s
+                .routes
+                .iter()
+                .map(|(k, v)| (k.clone(), settings(v)))
+                .collect(),
+            access_log: s.access_log.as_ref().map(|a| {
+                gw::AccessLogSettings::builder()
+                    .destination_arn(&a.destination_arn)
+                    .format(&a.format)
+                    .build()
+            }),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::Applier;
 use crate::aws::AwsError;
-use crate::aws::util::{found, gone_is_done, iam_tags, retry};
-use crate::plan::{Action, Op, Resource};
+use crate::aws::util::{found, gone_is_done, iam_tags, retag, retry};
+use crate::plan::{Action, Field, Op, Resource};
 use crate::state::State;
 
 impl Applier<'_> {
@@ -43,12 +43,11 @@ impl Applier<'_> {
         .map(|_| ())
     }
 
-    async fn update_role(&self, _a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
+    async fn update_role(&self, a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
         let Some(role) = want.roles.get(name) else {
             return Ok(());
         };
-        let before = self.observed.roles.get(name);
-        if before.is_none_or(|b| b.trust_policy != role.trust_policy) {
+        if a.change(&Field::TrustPolicy).is_some() {
             retry(self.budget, || async {
                 self.aws
                     .iam
@@ -61,38 +60,31 @@ impl Applier<'_> {
             })
             .await?;
         }
-        let (add, remove) = super::tag_diff(
-            &before.map(|b| b.tags.clone()).unwrap_or_default(),
-            &role.tags,
-        );
-        if !remove.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .iam
-                    .untag_role()
+        let iam = &self.aws.iam;
+        retag(
+            self.budget,
+            &a.tags_to_set(),
+            &a.tag_keys_to_remove(),
+            |keys| async move {
+                iam.untag_role()
                     .role_name(name)
-                    .set_tag_keys(Some(remove.clone()))
+                    .set_tag_keys(Some(keys))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("UntagRole", name, e))
-            })
-            .await?;
-        }
-        if !add.is_empty() {
-            let tags = iam_tags(&add);
-            retry(self.budget, || async {
-                self.aws
-                    .iam
-                    .tag_role()
+            },
+            |tags| async move {
+                iam.tag_role()
                     .role_name(name)
-                    .set_tags(Some(tags.clone()))
+                    .set_tags(Some(iam_tags(&tags)))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("TagRole", name, e))
-            })
-            .await?;
-        }
-        Ok(())
+            },
+        )
+        .await
     }
 
     async fn put_role_policy(

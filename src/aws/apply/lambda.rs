@@ -8,7 +8,7 @@ use aws_smithy_types::Blob;
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::{Applier, LAMBDA_WAIT, Shared};
-use crate::aws::util::{gone_is_done, retry};
+use crate::aws::util::{gone_is_done, retag, retry};
 use crate::aws::{AwsError, ErrorKind};
 use crate::build::Package;
 use crate::names::role_path;
@@ -128,21 +128,11 @@ impl Applier<'_> {
             })
     }
 
-    async fn update_function(&self, _a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
+    async fn update_function(&self, a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
         let Some(f) = want.functions.get(name) else {
             return Ok(());
         };
-        let before = self.observed.functions.get(name);
-        let config_changed = before.is_none_or(|b| {
-            b.runtime != f.runtime
-                || b.handler != f.handler
-                || b.role != f.role
-                || b.memory_size != f.memory_size
-                || b.timeout != f.timeout
-                || b.layers != f.layers
-                || b.environment != f.environment
-        });
-        if config_changed {
+        if a.function_configuration_changed() {
             let role_arn = self
                 .aws
                 .place()
@@ -169,35 +159,34 @@ impl Applier<'_> {
             }
         }
         let arn = self.aws.place().function_arn(name);
-        let (add, remove) =
-            super::tag_diff(&before.map(|b| b.tags.clone()).unwrap_or_default(), &f.tags);
-        if !remove.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .lambda
+        let lambda = &self.aws.lambda;
+        let arn = &arn;
+        retag(
+            self.budget,
+            &a.tags_to_set(),
+            &a.tag_keys_to_remove(),
+            |keys| async move {
+                lambda
                     .untag_resource()
-                    .resource(&arn)
-                    .set_tag_keys(Some(remove.clone()))
+                    .resource(arn)
+                    .set_tag_keys(Some(keys))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("UntagResource", name, e))
-            })
-            .await?;
-        }
-        if !add.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .lambda
+            },
+            |tags| async move {
+                lambda
                     .tag_resource()
-                    .resource(&arn)
-                    .set_tags(Some(add.clone().into_iter().collect()))
+                    .resource(arn)
+                    .set_tags(Some(tags.into_iter().collect()))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("TagResource", name, e))
-            })
-            .await?;
-        }
-        Ok(())
+            },
+        )
+        .await
     }
 
     async fn update_code(&self, want: &State, name: &str, shared: &Shared) -> Result<(), AwsError> {

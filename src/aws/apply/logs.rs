@@ -3,9 +3,9 @@
 
 use super::Applier;
 use crate::aws::AwsError;
-use crate::aws::util::{gone_is_done, retry, there_is_done};
-use crate::plan::{Action, Op};
-use crate::state::{LogGroup, State, Tags};
+use crate::aws::util::{gone_is_done, retag, retry, there_is_done};
+use crate::plan::{Action, Field, Op};
+use crate::state::{LogGroup, State};
 
 impl Applier<'_> {
     pub(super) async fn run_logs(&self, a: &Action, want: &State) -> Result<(), AwsError> {
@@ -58,50 +58,37 @@ impl Applier<'_> {
         .await
     }
 
-    async fn update_log_group(&self, _a: &Action, want: &LogGroup) -> Result<(), AwsError> {
-        let have = self.observed.log_group.as_ref();
-        if have.is_none_or(|h| h.retention_days != want.retention_days) {
+    async fn update_log_group(&self, a: &Action, want: &LogGroup) -> Result<(), AwsError> {
+        if a.change(&Field::Retention).is_some() {
             self.set_retention(want).await?;
         }
-        let old = have.map(|h| h.tags.clone()).unwrap_or_default();
-        let (add, remove) = super::tag_diff(&old, &want.tags);
-        self.retag_log_group(&want.name, &add, &remove).await
-    }
-
-    async fn retag_log_group(
-        &self,
-        name: &str,
-        add: &Tags,
-        remove: &[String],
-    ) -> Result<(), AwsError> {
-        let arn = self.aws.place().log_group_arn(name);
-        if !remove.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .logs
-                    .untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(remove.to_vec()))
+        let logs = &self.aws.logs;
+        let arn = &self.aws.place().log_group_arn(&want.name);
+        let name = want.name.as_str();
+        retag(
+            self.budget,
+            &a.tags_to_set(),
+            &a.tag_keys_to_remove(),
+            |keys| async move {
+                logs.untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(keys))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("UntagResource", name, e))
-            })
-            .await?;
-        }
-        if !add.is_empty() {
-            retry(self.budget, || async {
-                self.aws
-                    .logs
-                    .tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(add.clone().into_iter().collect()))
+            },
+            |tags| async move {
+                logs.tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags.into_iter().collect()))
                     .send()
                     .await
+                    .map(|_| ())
                     .map_err(|e| AwsError::from_sdk("TagResource", name, e))
-            })
-            .await?;
-        }
-        Ok(())
+            },
+        )
+        .await
     }
 
     async fn delete_log_group(&self, name: &str) -> Result<(), AwsError> {

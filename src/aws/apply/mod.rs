@@ -303,21 +303,3 @@ impl Applier<'_> {
         }
     }
 }
-
-/// Tags to set (new or changed) and keys to remove.
-fn tag_diff(
-    old: &crate::state::Tags,
-    new: &crate::state::Tags,
-) -> (crate::state::Tags, Vec<String>) {
-    let add = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    (add, remove)
-}
