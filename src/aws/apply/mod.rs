@@ -16,6 +16,8 @@
 //! its actions.
 
 mod api;
+mod certificate;
+mod dns;
 mod domain;
 mod iam;
 mod lambda;
