@@ -15,6 +15,11 @@ use super::raw::*;
 use super::read::{Keyed, Reader, S, child, index, plain};
 use super::runtimes::{self, Family};
 use crate::diagnostic::did_you_mean;
+use checks::*;
+
+mod checks;
+
+pub use checks::is_region;
 
 /// Lambda's limits and ours.
 pub const MAX_ROUTES: usize = 300;
@@ -268,26 +273,14 @@ impl Validator<'_, '_, '_> {
     // -- names -------------------------------------------------------------
 
     fn check_app(&mut self, app: &S<String>) {
-        let ok = app.value.len() <= 30
-            && app.value.starts_with(|c: char| c.is_ascii_lowercase())
-            && app
-                .value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
+        if !is_app_name(&app.value) {
             let hint = if app.interpolated {
                 "lowercase letters, digits and `-`, starting with a letter, at most 30 characters"
                     .to_owned()
             } else {
-                let suggestion: String = app
-                    .value
-                    .to_ascii_lowercase()
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                    .collect();
                 format!(
                     "lowercase letters, digits and `-`, starting with a letter, at most 30 characters, for example `{}`",
-                    suggestion.chars().take(30).collect::<String>()
+                    app_name_suggestion(&app.value)
                 )
             };
             self.err_hint(app.pos, "app", "invalid app name", hint);
@@ -383,13 +376,7 @@ impl Validator<'_, '_, '_> {
         }
         let rse = match &api.route_selection_expression {
             Some(e) => {
-                let ok = e.value.strip_prefix("$request.body.").is_some_and(|rest| {
-                    !rest.is_empty()
-                        && rest
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                });
-                if !ok {
+                if !is_route_selection_expression(&e.value) {
                     self.err_hint(
                         e.pos,
                         "api.routeSelectionExpression",
@@ -409,13 +396,7 @@ impl Validator<'_, '_, '_> {
             Some(vars) => {
                 for (k, v) in &vars.entries {
                     let p = child("api.variables", &k.value);
-                    if k.value.is_empty()
-                        || k.value.len() > 64
-                        || !k
-                            .value
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
+                    if !is_stage_variable_name(&k.value) {
                         self.err_hint(
                             k.pos,
                             &p,
@@ -423,12 +404,7 @@ impl Validator<'_, '_, '_> {
                             "letters, digits and `_`, at most 64 characters",
                         );
                     }
-                    let ok = !v.value.is_empty()
-                        && v.value.len() <= 512
-                        && v.value
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-._~:/?#&=,".contains(c));
-                    if !ok {
+                    if !is_stage_variable_value(&v.value) {
                         self.err_hint(
                             v.pos,
                             &p,
@@ -815,12 +791,7 @@ impl Validator<'_, '_, '_> {
                 };
                 let name = match &s.name {
                     Some(n) => {
-                        let valid = !n.value.is_empty()
-                            && n.value.chars().count() <= 128
-                            && n.value
-                                .chars()
-                                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-                        if !valid {
+                        if !is_authorizer_name(&n.value) {
                             self.err_hint(
                                 n.pos,
                                 "authorizer.name",
@@ -877,15 +848,7 @@ impl Validator<'_, '_, '_> {
 
     fn check_identity_source(&mut self, src: &S<String>, path: &str) -> bool {
         let v = src.value.as_str();
-        let ok = ["route.request.header.", "route.request.querystring."]
-            .iter()
-            .find_map(|p| v.strip_prefix(p))
-            .is_some_and(|name| {
-                !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-            });
+        let ok = is_identity_source(v);
         if !ok {
             let hint = if let Some(rest) = v.strip_prefix("$request.") {
                 format!("WebSocket APIs name identity sources `route.request.{rest}`")
@@ -972,10 +935,7 @@ impl Validator<'_, '_, '_> {
             if v.is_empty() {
                 return None;
             }
-            let valid = v.len() <= 128
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c));
-            if !valid {
+            if !is_mapping_path(v) {
                 let hint = if v.starts_with('/') && p.interpolated {
                     "write it without the leading `/`".to_owned()
                 } else if v.starts_with('/') {
@@ -1151,11 +1111,6 @@ impl Validator<'_, '_, '_> {
         if let Some(env) = &f.environment {
             for (k, _) in &env.entries {
                 let p = child(&child(path, "environment"), &k.value);
-                let name_ok = k.value.len() >= 2
-                    && k.value.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && k.value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if k.value.starts_with("AWS_") || k.value.starts_with("WSDEPLOY_") {
                     self.err_hint(
                         k.pos,
@@ -1163,7 +1118,7 @@ impl Validator<'_, '_, '_> {
                         format!("`{}` uses a reserved prefix", k.value),
                         "`AWS_` belongs to Lambda and `WSDEPLOY_` to wsdeploy (it sets WSDEPLOY_MANAGEMENT_ENDPOINT, WSDEPLOY_APP and WSDEPLOY_STAGE)",
                     );
-                } else if !name_ok {
+                } else if !is_env_name(&k.value) {
                     self.err_hint(
                         k.pos,
                         &p,
@@ -1664,28 +1619,6 @@ fn statement(perm: &RawPermission) -> Option<Statement> {
     }
 }
 
-/// `service:Action`, wildcards allowed in the action part.
-fn is_action(action: &str) -> bool {
-    action.split_once(':').is_some_and(|(svc, act)| {
-        !svc.is_empty()
-            && svc
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !act.is_empty()
-            && act
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
-    })
-}
-
-/// An ARN (six `:`-separated parts) or `*`.
-fn is_resource(resource: &str) -> bool {
-    resource == "*"
-        || (resource.starts_with("arn:")
-            && resource.splitn(6, ':').count() == 6
-            && !resource.contains(char::is_whitespace))
-}
-
 enum FnRef<'a> {
     String(&'a S<String>),
     Inline(&'a RawFunction),
@@ -1722,118 +1655,6 @@ fn absolute(p: &Path) -> PathBuf {
 /// The implicit function name of a route: its key without `$`.
 pub fn implicit_name(route_key: &str) -> String {
     route_key.trim_start_matches('$').to_owned()
-}
-
-fn is_function_key(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-fn is_stage(s: &str) -> bool {
-    (1..=32).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// `us-east-1`, `us-gov-west-1`, `ap-southeast-4`, `eu-central-2`...
-pub fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
-}
-
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.chars().all(|c| c.is_ascii_digit())
-}
-
-fn is_partition(s: &str) -> bool {
-    s == "aws" || s.starts_with("aws-")
-}
-
-fn is_layer_arn(s: &str) -> bool {
-    let p: Vec<&str> = s.split(':').collect();
-    p.len() == 8
-        && p[0] == "arn"
-        && is_partition(p[1])
-        && p[2] == "lambda"
-        && is_region(p[3])
-        && is_account(p[4])
-        && p[5] == "layer"
-        && !p[6].is_empty()
-        && p[6]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && p[7].parse::<u64>().is_ok()
-}
-
-fn is_log_group_arn(s: &str) -> bool {
-    let s = s.strip_suffix(":*").unwrap_or(s);
-    let p: Vec<&str> = s.splitn(7, ':').collect();
-    p.len() == 7
-        && p[0] == "arn"
-        && is_partition(p[1])
-        && p[2] == "logs"
-        && is_region(p[3])
-        && is_account(p[4])
-        && p[5] == "log-group"
-        && !p[6].is_empty()
-}
-
-/// The certificate's region, when `s` is an ACM certificate ARN.
-fn parse_acm_arn(s: &str) -> Option<&str> {
-    let p: Vec<&str> = s.split(':').collect();
-    let ok = p.len() == 6
-        && p[0] == "arn"
-        && is_partition(p[1])
-        && p[2] == "acm"
-        && is_region(p[3])
-        && is_account(p[4])
-        && p[5].strip_prefix("certificate/").is_some_and(|id| {
-            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    // Lazily: `p[3]` does not exist when the text has fewer than three `:`.
-    ok.then(|| p[3])
-}
-
-fn check_domain_name(name: &str, allow_wildcard: bool) -> Result<(), String> {
-    let body = match name.strip_prefix("*.") {
-        Some(rest) if allow_wildcard => rest,
-        Some(_) => return Err("a wildcard is not allowed here".into()),
-        None => name,
-    };
-    if body.contains('*') {
-        return Err("`*` may only stand as the whole first label".into());
-    }
-    if name.len() > 253 {
-        return Err("longer than 253 characters".into());
-    }
-    let labels: Vec<&str> = body.split('.').collect();
-    if labels.len() < 2 {
-        return Err("it needs at least two labels, like `example.com`".into());
-    }
-    for l in &labels {
-        if l.is_empty() {
-            return Err("it has an empty label (`..` or a leading or trailing `.`)".into());
-        }
-        if l.len() > 63 {
-            return Err(format!("the label `{l}` is longer than 63 characters"));
-        }
-        if l.starts_with('-') || l.ends_with('-') {
-            return Err(format!("the label `{l}` starts or ends with `-`"));
-        }
-        if !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(format!(
-                "the label `{l}` has characters other than letters, digits and `-`"
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The default hosted zone: the name without its first label, or the name
@@ -1911,59 +1732,5 @@ mod tests {
                 assert!(!d.message.contains(secret) && !hint.contains(secret), "{text}: {d:?}");
             }
         }
-    }
-
-    #[test]
-    fn regions() {
-        for r in [
-            "us-east-1",
-            "us-gov-west-1",
-            "ap-southeast-4",
-            "eu-central-2",
-        ] {
-            assert!(is_region(r), "{r}");
-        }
-        for r in ["us-east", "useast1", "US-EAST-1", "us--1", ""] {
-            assert!(!is_region(r), "{r}");
-        }
-    }
-
-    #[test]
-    fn arns() {
-        assert!(is_layer_arn(
-            "arn:aws:lambda:us-east-1:123456789012:layer:common:3"
-        ));
-        assert!(!is_layer_arn(
-            "arn:aws:lambda:us-east-1:123456789012:layer:common"
-        ));
-        assert_eq!(
-            parse_acm_arn("arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"),
-            Some("eu-west-1")
-        );
-        assert_eq!(
-            parse_acm_arn("arn:aws:acm:eu-west-1:1234:certificate/abc"),
-            None
-        );
-        // Fewer than four parts: an error, not an index out of bounds.
-        for short in ["notanarn", "a:b", "arn:aws:acm", ""] {
-            assert_eq!(parse_acm_arn(short), None, "{short}");
-        }
-        assert!(is_log_group_arn(
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*"
-        ));
-    }
-
-    #[test]
-    fn domains_and_zones() {
-        assert!(check_domain_name("ws.example.com", true).is_ok());
-        assert!(check_domain_name("*.example.com", true).is_ok());
-        assert!(check_domain_name("*.example.com", false).is_err());
-        assert!(check_domain_name("ws..example.com", true).is_err());
-        assert!(check_domain_name("-ws.example.com", true).is_err());
-        assert!(check_domain_name("a.*.example.com", true).is_err());
-        assert_eq!(default_zone("ws.example.com"), "example.com");
-        assert_eq!(default_zone("*.example.com"), "example.com");
-        assert_eq!(default_zone("example.com"), "example.com");
-        assert_eq!(default_zone("a.b.example.co.uk"), "b.example.co.uk");
     }
 }
