@@ -7,9 +7,11 @@
 //! - `node`: YAML text to a positioned tree (serde-saphyr, with budgets);
 //! - `interpolate`: `${...}` in string values;
 //! - `read` + `raw`: the tree to typed raw structs (the JSON Schema's source);
-//! - `validate`: meaning, merges and names, into `model`.
+//! - `validate`: meaning, merges and names, into `model`;
+//! - `handler`: what a handler string names in a code directory.
 
 pub mod filter;
+pub mod handler;
 pub mod interpolate;
 pub mod model;
 pub mod node;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::filter::{FileFilter, check_pattern};
+use super::handler::{self, HandlerError};
 use super::model::*;
 use super::node::Pos;
 use super::raw::*;
@@ -1341,10 +1342,10 @@ impl Validator<'_, '_, '_> {
                 None
             }
         };
-        if let (Some(h), Some((dir, kind)), Some(fam), Some(filter)) =
+        if let (Some(h), Some((dir, kind)), Some(_), Some(filter)) =
             (handler, &code, family, &filter)
         {
-            ok &= self.check_handler(h, &origin.handler_path, dir, *kind, fam, filter, code_str);
+            ok &= self.check_handler(h, &origin.handler_path, dir, *kind, &runtime, filter, code_str);
         }
         if let (Some((dir, CodeKind::Directory)), Some(Family::Provided)) = (&code, family) {
             let (pos, path) = match code_setting {
@@ -1361,23 +1362,26 @@ impl Validator<'_, '_, '_> {
                 Some(c) => (c.pos, "defaults.function.code".to_owned()),
                 None => (origin.pos, origin.path.clone()),
             };
-            let bootstrap = dir.join("bootstrap");
-            if !bootstrap.is_file() {
-                self.err_hint(
-                    pos,
-                    &path,
-                    format!("runtime `{runtime}` needs an executable `bootstrap` at the top of `{code_str}`"),
-                    "an OS-only runtime starts the `bootstrap` file your build produces",
-                );
-                ok = false;
-            } else if !is_executable(&bootstrap) {
-                self.err_hint(
-                    pos,
-                    &path,
-                    format!("`bootstrap` in `{code_str}` is not executable"),
-                    "run `chmod +x bootstrap`: Lambda starts it as a program",
-                );
-                ok = false;
+            match handler::find_bootstrap(dir) {
+                Ok(_) => {}
+                Err(HandlerError::BootstrapNotExecutable) => {
+                    self.err_hint(
+                        pos,
+                        &path,
+                        format!("`bootstrap` in `{code_str}` is not executable"),
+                        "run `chmod +x bootstrap`: Lambda starts it as a program",
+                    );
+                    ok = false;
+                }
+                Err(_) => {
+                    self.err_hint(
+                        pos,
+                        &path,
+                        format!("runtime `{runtime}` needs an executable `bootstrap` at the top of `{code_str}`"),
+                        "an OS-only runtime starts the `bootstrap` file your build produces",
+                    );
+                    ok = false;
+                }
             }
         }
 
@@ -1492,88 +1496,22 @@ impl Validator<'_, '_, '_> {
         path: &str,
         dir: &Path,
         kind: CodeKind,
-        family: Family,
+        runtime: &str,
         filter: &FileFilter,
         code_str: &str,
     ) -> bool {
-        // Lambda splits `dir/module.export` at the first `.` after the last
-        // `/`: the module is a file, the rest names the export.
-        let (dir_part, base) = match h.value.rfind('/') {
-            Some(i) => (&h.value[..=i], &h.value[i + 1..]),
-            None => ("", h.value.as_str()),
+        let found = match kind {
+            // The archive is shipped as it is; its contents are the user's business.
+            CodeKind::Zip => handler::check_shape(&h.value, runtime).map(|()| None),
+            CodeKind::Directory => handler::find_file(dir, &h.value, runtime),
         };
-        let shape_ok = match family {
-            // These runtimes give the handler string to the program or the
-            // class loader: any name will do.
-            Family::Java | Family::DotNet | Family::Provided => !h.value.is_empty(),
-            _ => base
-                .split_once('.')
-                .is_some_and(|(m, e)| !m.is_empty() && !e.is_empty()),
-        };
-        if !shape_ok {
-            let hint = match family {
-                Family::Python => {
-                    "a handler is `path/to/module.function`, for example `handlers/app.handler`"
-                }
-                _ => "a handler is `path/to/file.export`, for example `src/connect.handler`",
-            };
-            self.err_hint(
-                h.pos,
-                path,
-                format!("{} is not a handler", super::read::shown_s(h)),
-                hint,
-            );
-            return false;
-        }
-        if kind == CodeKind::Zip {
-            return true; // The archive is shipped as it is; its contents are the user's business.
-        }
-        let module = format!(
-            "{dir_part}{}",
-            base.split_once('.').map_or(base, |(m, _)| m)
-        );
-        let candidates: Vec<String> = match family {
-            Family::Node => ["js", "mjs", "cjs"]
-                .iter()
-                .map(|e| format!("{module}.{e}"))
-                .collect(),
-            Family::Python => {
-                // Python may also name the module with dots: pkg.mod.handler.
-                let (m, _) = h.value.rsplit_once('.').unwrap_or((&h.value, ""));
-                let mut c = vec![
-                    format!("{module}.py"),
-                    format!("{}.py", m.replace('.', "/")),
-                ];
-                c.dedup();
-                c
-            }
-            Family::Ruby => vec![format!("{module}.rb")],
-            _ => return true,
-        };
-        let found = candidates.iter().find(|c| dir.join(c).is_file());
         match found {
-            None => {
-                // The file names come from the handler: not for an
-                // interpolated one.
-                let list = if h.interpolated {
-                    "file for the interpolated handler".to_owned()
-                } else {
-                    candidates
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                };
-                self.err_hint(
-                    h.pos,
-                    path,
-                    format!("handler file not found: no {list} in `{code_str}`"),
-                    format!("the handler names a file relative to `code` ({code_str})"),
-                );
+            Err(e) => {
+                self.handler_error(h, path, code_str, e);
                 false
             }
-            Some(file) if !filter.accepts(file) => {
-                let why = if filter.excluded(file) {
+            Ok(Some(file)) if !filter.accepts(&file) => {
+                let why = if filter.excluded(&file) {
                     "is left out by `exclude`"
                 } else {
                     "is not matched by `include`"
@@ -1591,7 +1529,39 @@ impl Validator<'_, '_, '_> {
                 );
                 false
             }
-            Some(_) => true,
+            Ok(_) => true,
+        }
+    }
+
+    /// Reports why the handler `h` (at `path`) cannot be found.
+    fn handler_error(&mut self, h: &S<String>, path: &str, code_str: &str, e: HandlerError) {
+        match e {
+            HandlerError::Shape { expected } => self.err_hint(
+                h.pos,
+                path,
+                format!("{} is not a handler", super::read::shown_s(h)),
+                format!("a handler is {expected}"),
+            ),
+            HandlerError::FileNotFound { candidates } => {
+                // The file names come from the handler: not for an
+                // interpolated one.
+                let list = if h.interpolated {
+                    "file for the interpolated handler".to_owned()
+                } else {
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                };
+                self.err_hint(
+                    h.pos,
+                    path,
+                    format!("handler file not found: no {list} in `{code_str}`"),
+                    format!("the handler names a file relative to `code` ({code_str})"),
+                );
+            }
+            other => self.err(h.pos, path, other.to_string()),
         }
     }
 }
@@ -1635,17 +1605,6 @@ fn relative_to(file: &Path, dir: &Path) -> Option<String> {
             .collect::<Vec<_>>()
             .join("/"),
     )
-}
-
-#[cfg(unix)]
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &Path) -> bool {
-    true
 }
 
 fn absolute(p: &Path) -> PathBuf {
