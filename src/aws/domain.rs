@@ -19,7 +19,7 @@ use aws_sdk_route53::types as r53;
 use super::observe::Foreign;
 use super::{Aws, AwsError, ErrorKind, RetryBudget, retry};
 use crate::config::model::Config;
-use crate::config::validate::default_zone;
+use crate::names::default_zone;
 use crate::state::{Certificate, Domain, LogGroup, TAG_DOMAIN, Tags, owned_by};
 
 /// Domain-name calls are limited to one per 30 s per account: their retry

@@ -16,6 +16,7 @@ use super::raw::*;
 use super::read::{Keyed, Reader, S, child, index, plain};
 use super::runtimes::{self, Family};
 use crate::diagnostic::did_you_mean;
+use crate::names::{self, ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_PREFIX, ENV_STAGE};
 use checks::*;
 
 mod checks;
@@ -43,12 +44,16 @@ pub const TAG_PREFIX: &str = "wsdeploy:";
 /// Environment bytes wsdeploy adds to every function: the three names and
 /// the longest values they can take (a 10-character API id, the longest
 /// region name, a 32-character stage, a 30-character app).
-const INJECTED_ENV_BYTES: usize = "WSDEPLOY_MANAGEMENT_ENDPOINT".len()
+///
+/// The endpoint is counted with the `amazonaws.com` suffix, not
+/// `names::LONGEST_DNS_SUFFIX` (`amazonaws.com.cn`, 3 bytes more): the
+/// total (208) is quoted in messages and their snapshots.
+const INJECTED_ENV_BYTES: usize = ENV_MANAGEMENT_ENDPOINT.len()
     + "https://0123456789.execute-api.ap-southeast-5.amazonaws.com/".len()
     + 32
-    + "WSDEPLOY_APP".len()
+    + ENV_APP.len()
     + 30
-    + "WSDEPLOY_STAGE".len()
+    + ENV_STAGE.len()
     + 32;
 
 /// What validation needs from outside the file.
@@ -188,7 +193,7 @@ impl Validator<'_, '_, '_> {
                 ),
             };
             let Some(fref) = fref else { continue };
-            let implicit = implicit_name(&key.value);
+            let implicit = names::implicit_function(&key.value);
             let fn_path = match route {
                 RawRoute::Handler(_) => path.clone(),
                 RawRoute::Settings(_) => child(&path, "function"),
@@ -346,10 +351,6 @@ impl Validator<'_, '_, '_> {
         self.ctx.region_fallback.map(str::to_owned)
     }
 
-    fn full_name(&self, name: &str) -> String {
-        format!("{}-{}-{}", self.app, self.stage, name)
-    }
-
     // -- API -------------------------------------------------------------
 
     fn check_api(&mut self, api: &RawApi) -> Api {
@@ -468,7 +469,7 @@ impl Validator<'_, '_, '_> {
     }
 
     fn check_access_log(&mut self, a: &RawAccessLog) -> Option<AccessLog> {
-        let group_name = format!("/aws/apigateway/{}-{}", self.app, self.stage);
+        let group_name = names::access_log_group(&self.app, &self.stage);
         let managed = |retention| LogDestination::Managed {
             group_name: group_name.clone(),
             retention_days: retention,
@@ -929,7 +930,7 @@ impl Validator<'_, '_, '_> {
                 }
                 zl
             }
-            None => default_zone(&lower),
+            None => names::default_zone(&lower),
         };
         let path = s.path.as_ref().and_then(|p| {
             let v = &p.value;
@@ -1112,12 +1113,12 @@ impl Validator<'_, '_, '_> {
         if let Some(env) = &f.environment {
             for (k, _) in &env.entries {
                 let p = child(&child(path, "environment"), &k.value);
-                if k.value.starts_with("AWS_") || k.value.starts_with("WSDEPLOY_") {
+                if k.value.starts_with("AWS_") || k.value.starts_with(ENV_PREFIX) {
                     self.err_hint(
                         k.pos,
                         &p,
                         format!("`{}` uses a reserved prefix", k.value),
-                        "`AWS_` belongs to Lambda and `WSDEPLOY_` to wsdeploy (it sets WSDEPLOY_MANAGEMENT_ENDPOINT, WSDEPLOY_APP and WSDEPLOY_STAGE)",
+                        format!("`AWS_` belongs to Lambda and `{ENV_PREFIX}` to wsdeploy (it sets {ENV_MANAGEMENT_ENDPOINT}, {ENV_APP} and {ENV_STAGE})"),
                     );
                 } else if !is_env_name(&k.value) {
                     self.err_hint(
@@ -1292,7 +1293,7 @@ impl Validator<'_, '_, '_> {
         }
         let mut ok = true;
 
-        let function_name = self.full_name(name);
+        let function_name = names::function_name(&self.app, &self.stage, name);
         if function_name.len() > MAX_NAME {
             self.err_hint(
                 origin.pos,
@@ -1609,24 +1610,6 @@ fn relative_to(file: &Path, dir: &Path) -> Option<String> {
 
 fn absolute(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// The implicit function name of a route: its key without `$`.
-pub fn implicit_name(route_key: &str) -> String {
-    route_key.trim_start_matches('$').to_owned()
-}
-
-/// The default hosted zone: the name without its first label, or the name
-/// itself when that would leave a single label (an apex domain).
-pub fn default_zone(name: &str) -> String {
-    let body = name.strip_prefix("*.").unwrap_or(name);
-    if name.starts_with("*.") {
-        return body.to_owned();
-    }
-    match body.split_once('.') {
-        Some((_, rest)) if rest.contains('.') => rest.to_owned(),
-        _ => body.to_owned(),
-    }
 }
 
 #[cfg(test)]
