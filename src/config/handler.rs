@@ -153,7 +153,9 @@ mod tests {
     use super::*;
 
     fn fixture(dir: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(dir)
     }
 
     #[test]
