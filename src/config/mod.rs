@@ -9,9 +9,13 @@
 //! - `read` + `raw`: the tree to typed raw structs (the JSON Schema's source);
 //! - `validate`: meaning, merges and names, into `model`;
 //! - `handler`: what a handler string names in a code directory.
+//!
+//! `load_identity` (in `identity`) runs the same stages for `app`, `stage`,
+//! `region` and `domain` only, without looking at the code.
 
 pub mod filter;
 pub mod handler;
+mod identity;
 pub mod interpolate;
 pub mod model;
 pub mod node;
@@ -28,6 +32,8 @@ use interpolate::{EnvLookup, Vars, interpolate_str, interpolate_tree};
 use model::Config;
 use node::{Node, Pos, Value};
 use read::Reader;
+
+pub use identity::{load_identity, load_identity_text};
 
 /// A config larger than this is refused before parsing: real ones are a
 /// few kilobytes (a 300-route file is about 15 KB).

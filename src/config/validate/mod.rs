@@ -87,6 +87,31 @@ pub fn validate(r: &mut Reader, raw: &RawConfig, ctx: &Context) -> Option<Config
     Validator::new(r, ctx, raw).run(raw)
 }
 
+/// Validates only what identifies a deployment: `app`, `stage`, `region`
+/// and `domain` (for `config::load_identity`). The rest of the model is
+/// empty: no functions, routes, authorizer or tags, and the default `api`.
+pub fn validate_identity(r: &mut Reader, raw: &RawConfig, ctx: &Context) -> Option<Config> {
+    let mut v = Validator::new(r, ctx, raw);
+    v.check_names(raw);
+    let api = v.check_api(&RawApi::default());
+    let domain = raw.domain.as_ref().and_then(|d| v.check_domain(d));
+    if v.r.diags.has_errors() {
+        return None;
+    }
+    Some(Config {
+        file: ctx.file.to_path_buf(),
+        app: v.app,
+        stage: v.stage,
+        region: v.region,
+        api,
+        functions: BTreeMap::new(),
+        routes: BTreeMap::new(),
+        authorizer: None,
+        domain,
+        tags: BTreeMap::new(),
+    })
+}
+
 struct Validator<'r, 'd, 'c> {
     r: &'r mut Reader<'d>,
     ctx: &'c Context<'c>,
