@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use super::model::Config;
-use super::read::Reader;
-use super::{
-    LoadOptions, Loaded, config_dir, context, interpolate, load_with, parse, raw, validate,
-};
+use super::node::{Node, Pos};
+use super::raw::{Names, RawConfig, read_domain, read_names, top_level_fields};
+use super::read::{Keyed, Reader};
+use super::{LoadOptions, Loaded, config_dir, context, interpolate, load_with, parse, validate};
 use crate::diagnostic::Diagnostics;
 
 /// Loads `app`, `stage`, `region` and `domain` as `load` would, and
@@ -43,9 +43,31 @@ pub fn load_identity_text(
             .filter(|d| is_identity_path(&d.path)),
     );
     let mut r = Reader { diags };
-    let raw = raw::read_identity(&mut r, &root)?;
+    let raw = read_identity(&mut r, &root)?;
     let dir = config_dir(path);
     validate::validate_identity(&mut r, &raw, &context(path, &dir, opts))
+}
+
+/// Reads only what identifies a deployment: `app`, `stage`, `region` and
+/// `domain`. The other keys are neither read nor checked (unknown keys
+/// included); the config it returns has no routes and nothing else.
+fn read_identity(r: &mut Reader, root: &Node) -> Option<RawConfig> {
+    let mut f = top_level_fields(r, root)?;
+    let Names { app, stage, region } = read_names(r, &mut f);
+    let domain = f.take("domain").and_then(|n| read_domain(r, n, "domain"));
+    Some(RawConfig {
+        app: app?,
+        stage,
+        region,
+        api: None,
+        defaults: None,
+        functions: None,
+        routes: Keyed::default(),
+        authorizer: None,
+        authorizer_pos: Pos::START,
+        domain,
+        tags: None,
+    })
 }
 
 /// A key path under `app`, `stage`, `region` or `domain`.

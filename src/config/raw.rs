@@ -459,30 +459,8 @@ pub fn read_config(r: &mut Reader, root: &Node) -> Option<RawConfig> {
     })
 }
 
-/// Reads only what identifies a deployment: `app`, `stage`, `region` and
-/// `domain`. The other keys are neither read nor checked (unknown keys
-/// included); the config it returns has no routes and nothing else.
-pub fn read_identity(r: &mut Reader, root: &Node) -> Option<RawConfig> {
-    let mut f = top_level_fields(r, root)?;
-    let Names { app, stage, region } = read_names(r, &mut f);
-    let domain = f.take("domain").and_then(|n| read_domain(r, n, "domain"));
-    Some(RawConfig {
-        app: app?,
-        stage,
-        region,
-        api: None,
-        defaults: None,
-        functions: None,
-        routes: Keyed::default(),
-        authorizer: None,
-        authorizer_pos: Pos::START,
-        domain,
-        tags: None,
-    })
-}
-
 /// The top-level mapping, which must not be empty.
-fn top_level_fields<'n>(r: &mut Reader, root: &'n Node) -> Option<Fields<'n>> {
+pub(super) fn top_level_fields<'n>(r: &mut Reader, root: &'n Node) -> Option<Fields<'n>> {
     if root.is_null() {
         r.error_hint(
             root.pos,
@@ -496,14 +474,14 @@ fn top_level_fields<'n>(r: &mut Reader, root: &'n Node) -> Option<Fields<'n>> {
 }
 
 /// `app`, `stage` and `region`, as read.
-struct Names {
-    app: Option<S<String>>,
-    stage: Option<S<String>>,
-    region: Option<S<String>>,
+pub(super) struct Names {
+    pub app: Option<S<String>>,
+    pub stage: Option<S<String>>,
+    pub region: Option<S<String>>,
 }
 
 /// `app` (required), `stage` and `region`.
-fn read_names(r: &mut Reader, f: &mut Fields) -> Names {
+pub(super) fn read_names(r: &mut Reader, f: &mut Fields) -> Names {
     let app = f.take("app").and_then(|n| r.string(n, "app"));
     Names {
         app: f.require(r, "app", app),
@@ -785,7 +763,7 @@ fn read_authorizer(r: &mut Reader, node: &Node, path: &str) -> Option<RawAuthori
     }
 }
 
-fn read_domain(r: &mut Reader, node: &Node, path: &str) -> Option<RawDomain> {
+pub(super) fn read_domain(r: &mut Reader, node: &Node, path: &str) -> Option<RawDomain> {
     match &node.value {
         Value::Map(_) => {
             let mut f = r.fields(node, path, RawDomainSettings::KEYS)?;
