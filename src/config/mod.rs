@@ -7,9 +7,15 @@
 //! - `node`: YAML text to a positioned tree (serde-saphyr, with budgets);
 //! - `interpolate`: `${...}` in string values;
 //! - `read` + `raw`: the tree to typed raw structs (the JSON Schema's source);
-//! - `validate`: meaning, merges and names, into `model`.
+//! - `validate`: meaning, merges and names, into `model`;
+//! - `handler`: what a handler string names in a code directory.
+//!
+//! `load_identity` (in `identity`) runs the same stages for `app`, `stage`,
+//! `region` and `domain` only, without looking at the code.
 
 pub mod filter;
+pub mod handler;
+mod identity;
 pub mod interpolate;
 pub mod model;
 pub mod node;
@@ -26,6 +32,8 @@ use interpolate::{EnvLookup, Vars, interpolate_str, interpolate_tree};
 use model::Config;
 use node::{Node, Pos, Value};
 use read::Reader;
+
+pub use identity::{load_identity, load_identity_text};
 
 /// A config larger than this is refused before parsing: real ones are a
 /// few kilobytes (a 300-route file is about 15 KB).
@@ -56,11 +64,20 @@ pub struct Loaded {
 }
 
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
+    load_with(path, opts, load_text)
+}
+
+/// Reads the file at `path` and turns its text into a model with `stages`.
+fn load_with(
+    path: &Path,
+    opts: &LoadOptions,
+    stages: fn(&Path, &str, &LoadOptions, &mut Diagnostics) -> Option<Config>,
+) -> Loaded {
     let mut diags = Diagnostics::default();
     let source = read_source(path, &mut diags);
     let config = source
         .as_deref()
-        .and_then(|text| load_text(path, text, opts, &mut diags));
+        .and_then(|text| stages(path, text, opts, &mut diags));
     diags.redact();
     diags.sort();
     Loaded {
@@ -79,7 +96,17 @@ pub fn load_text(
     opts: &LoadOptions,
     diags: &mut Diagnostics,
 ) -> Option<Config> {
-    let mut root = match node::parse(text) {
+    let mut root = parse(text, diags)?;
+    interpolate(&mut root, opts, diags);
+    let mut r = Reader { diags };
+    let raw = raw::read_config(&mut r, &root)?;
+    let dir = config_dir(path);
+    validate::validate(&mut r, &raw, &context(path, &dir, opts))
+}
+
+/// The YAML tree of the file, which must be a mapping (or empty).
+fn parse(text: &str, diags: &mut Diagnostics) -> Option<Node> {
+    let root = match node::parse(text) {
         Ok(root) => root,
         Err(e) => {
             diags.push(
@@ -103,12 +130,16 @@ pub fn load_text(
         );
         return None;
     }
+    Some(root)
+}
 
-    // `app`, `stage` and `region` first: the rest of the file may use them.
+/// Replaces every `${...}` in the tree: `app`, `stage` and `region` first,
+/// since the rest of the file may use them.
+fn interpolate(root: &mut Node, opts: &LoadOptions, diags: &mut Diagnostics) {
     let no_vars = Vars::default();
     let mut vars = Vars::default();
     for key in ["app", "stage", "region"] {
-        if let Some(n) = top_level(&mut root, key) {
+        if let Some(n) = top_level(root, key) {
             if let Value::Str(s) = &n.value
                 && let Some(out) = interpolate_str(s, n.pos, key, &no_vars, opts.env, diags)
             {
@@ -146,27 +177,24 @@ pub fn load_text(
             interpolate_tree(&mut e.value, &e.key, &vars, opts.env, diags);
         }
     }
+}
 
-    let mut r = Reader { diags };
-    let raw = raw::read_config(&mut r, &root)?;
-    let dir = path.parent().map_or_else(
-        || PathBuf::from("."),
-        |p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_path_buf()
-            }
-        },
-    );
-    let ctx = validate::Context {
-        dir: &dir,
+/// The directory of the config file: `code` paths are relative to it.
+fn config_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn context<'a>(path: &'a Path, dir: &'a Path, opts: &LoadOptions<'a>) -> validate::Context<'a> {
+    validate::Context {
+        dir,
         file: path,
         stage_override: opts.stage,
         region_override: opts.region,
         region_fallback: opts.env_region,
-    };
-    validate::validate(&mut r, &raw, &ctx)
+    }
 }
 
 fn top_level<'a>(root: &'a mut Node, key: &str) -> Option<&'a mut Node> {

@@ -16,7 +16,7 @@
 use schemars::JsonSchema;
 
 use super::node::{Node, Pos, Value};
-use super::read::{Keyed, Reader, S, index};
+use super::read::{Fields, Keyed, Reader, S, index};
 
 /// wsdeploy.yml: one WebSocket API, its routes and the Lambda functions behind them.
 #[derive(Debug, Clone, JsonSchema)]
@@ -414,20 +414,8 @@ impl RawDomainSettings {
 // the reader and returning what it could make of the rest.
 
 pub fn read_config(r: &mut Reader, root: &Node) -> Option<RawConfig> {
-    if root.is_null() {
-        r.error_hint(
-            root.pos,
-            "",
-            "the file is empty",
-            "a minimal wsdeploy.yml is `app: <name>` and a `routes:` mapping",
-        );
-        return None;
-    }
-    let mut f = r.fields(root, "", RawConfig::KEYS)?;
-    let app = f.take("app").and_then(|n| r.string(n, "app"));
-    let app = f.require(r, "app", app);
-    let stage = f.take("stage").and_then(|n| r.string(n, "stage"));
-    let region = f.take("region").and_then(|n| r.string(n, "region"));
+    let mut f = top_level_fields(r, root)?;
+    let Names { app, stage, region } = read_names(r, &mut f);
     let api = f.take("api").and_then(|n| read_api(r, n, "api"));
     let defaults = f
         .take("defaults")
@@ -469,6 +457,37 @@ pub fn read_config(r: &mut Reader, root: &Node) -> Option<RawConfig> {
         domain,
         tags,
     })
+}
+
+/// The top-level mapping, which must not be empty.
+pub(super) fn top_level_fields<'n>(r: &mut Reader, root: &'n Node) -> Option<Fields<'n>> {
+    if root.is_null() {
+        r.error_hint(
+            root.pos,
+            "",
+            "the file is empty",
+            "a minimal wsdeploy.yml is `app: <name>` and a `routes:` mapping",
+        );
+        return None;
+    }
+    r.fields(root, "", RawConfig::KEYS)
+}
+
+/// `app`, `stage` and `region`, as read.
+pub(super) struct Names {
+    pub app: Option<S<String>>,
+    pub stage: Option<S<String>>,
+    pub region: Option<S<String>>,
+}
+
+/// `app` (required), `stage` and `region`.
+pub(super) fn read_names(r: &mut Reader, f: &mut Fields) -> Names {
+    let app = f.take("app").and_then(|n| r.string(n, "app"));
+    Names {
+        app: f.require(r, "app", app),
+        stage: f.take("stage").and_then(|n| r.string(n, "stage")),
+        region: f.take("region").and_then(|n| r.string(n, "region")),
+    }
 }
 
 fn read_api(r: &mut Reader, node: &Node, path: &str) -> Option<RawApi> {
@@ -744,7 +763,7 @@ fn read_authorizer(r: &mut Reader, node: &Node, path: &str) -> Option<RawAuthori
     }
 }
 
-fn read_domain(r: &mut Reader, node: &Node, path: &str) -> Option<RawDomain> {
+pub(super) fn read_domain(r: &mut Reader, node: &Node, path: &str) -> Option<RawDomain> {
     match &node.value {
         Value::Map(_) => {
             let mut f = r.fields(node, path, RawDomainSettings::KEYS)?;
