@@ -211,8 +211,7 @@ pub fn load(cli: &Cli, whole: bool) -> Loaded {
     if whole {
         config::load(&cli.config, &opts)
     } else {
-        // Until the identity loader lands: the whole config.
-        config::load(&cli.config, &opts)
+        config::load_identity(&cli.config, &opts)
     }
 }
 
