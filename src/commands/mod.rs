@@ -4,6 +4,10 @@
 //! error path: every failure ends here, is shown by `output::errors`, and
 //! exits 1. Exit codes come from `Exit`.
 
+// Errors carry a whole AwsError (see aws/mod.rs): returned rarely, not
+// worth boxing.
+#![allow(clippy::result_large_err)]
+
 mod deploy;
 mod diff;
 mod info;

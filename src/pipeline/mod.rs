@@ -11,6 +11,10 @@
 //! - `outputs`: the outputs of a deployed stage;
 //! - `interrupt`: Ctrl-C and SIGTERM.
 
+// Errors carry a whole AwsError (see aws/mod.rs): returned rarely, not
+// worth boxing.
+#![allow(clippy::result_large_err)]
+
 pub mod interrupt;
 pub mod lock_free;
 pub mod outputs;

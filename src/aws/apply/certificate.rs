@@ -210,7 +210,6 @@ async fn wait_issued(
     }
 }
 
-
 pub(super) async fn delete_certificate(
     aws: &Aws,
     budget: RetryBudget,
@@ -283,7 +282,6 @@ pub(super) async fn delete_certificate(
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

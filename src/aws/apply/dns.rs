@@ -76,7 +76,6 @@ pub(super) async fn wait_insync(aws: &Aws, change_id: &str, name: &str) -> Resul
     }
 }
 
-
 fn alias_sets(name: &str, t: &Target) -> Vec<r53::ResourceRecordSet> {
     [r53::RrType::A, r53::RrType::Aaaa]
         .into_iter()
@@ -165,4 +164,3 @@ pub(super) async fn delete_records(
         .await
         .map(|_| ())
 }
-

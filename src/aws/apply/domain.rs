@@ -181,7 +181,6 @@ impl Applier<'_> {
     }
 }
 
-
 fn domain_config(arn: &str) -> gw::DomainNameConfiguration {
     gw::DomainNameConfiguration::builder()
         .certificate_arn(arn)
@@ -340,4 +339,3 @@ pub(super) async fn delete_mapping(
     .await;
     gone_is_done(r)
 }
-
