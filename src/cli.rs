@@ -76,6 +76,12 @@ pub enum Command {
     Info,
     /// Break the deploy lock of this app and stage (after a run was killed on another machine).
     Unlock,
+    /// Build every function's package offline: one zip per function and manifest.json.
+    Package {
+        /// Where to write them.
+        #[arg(long, value_name = "DIR", default_value = ".wsdeploy/package")]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
 }

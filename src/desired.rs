@@ -12,13 +12,16 @@ use serde_json::json;
 
 use crate::build::Packages;
 use crate::config::model::{
-    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, Domain as CfgDomain,
+    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Build, Config, Domain as CfgDomain,
     Function as CfgFunction, LogDestination,
 };
 use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, Place, function_log_group};
 use crate::state::*;
 
 pub use crate::names::{ROLE_POLICY_NAME, SID_AUTHORIZER, SID_INVOKE, role_path};
+
+/// The Node.js option that makes stack traces use a shipped source map.
+const SOURCE_MAPS: &str = "--enable-source-maps";
 
 /// Facts from AWS that desired state depends on.
 #[derive(Debug, Clone)]
@@ -106,6 +109,17 @@ fn function(config: &Config, ctx: &Context, short: &str, f: &CfgFunction, state:
     );
     environment.insert(ENV_APP.to_owned(), config.app.clone());
     environment.insert(ENV_STAGE.to_owned(), config.stage.clone());
+    if matches!(&f.build, Build::Bundle(b) if b.sourcemap) {
+        // The bundle's source map is shipped; Node uses it for stack
+        // traces only when asked.
+        let options = environment.entry("NODE_OPTIONS".to_owned()).or_default();
+        if !options.split_whitespace().any(|o| o == SOURCE_MAPS) {
+            if !options.is_empty() {
+                options.push(' ');
+            }
+            options.push_str(SOURCE_MAPS);
+        }
+    }
     let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
     state.functions.insert(
         f.function_name.clone(),

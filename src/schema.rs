@@ -49,6 +49,7 @@ mod tests {
             ("AccessLogSettings", RawAccessLogSettings::KEYS),
             ("Defaults", RawDefaults::KEYS),
             ("Function", RawFunction::KEYS),
+            ("Build", RawBuild::KEYS),
             ("Statement", RawStatement::KEYS),
             ("RouteSettings", RawRouteSettings::KEYS),
             ("AuthorizerSettings", RawAuthorizerSettings::KEYS),

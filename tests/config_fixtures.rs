@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use wsdeploy::config::model::{Authorizer, CodeKind, LogDestination, MASK};
+use wsdeploy::config::model::{Authorizer, Build, CodeKind, LogDestination, MASK};
 use wsdeploy::config::{LoadOptions, Loaded, load};
 use wsdeploy::diagnostic::Severity;
 use wsdeploy::output::diagnostics::{self as render, Style};
@@ -107,9 +107,14 @@ fn chat_resolves_as_the_contract_says() {
     }
     let f = &c.functions["connect"];
     assert_eq!(f.code.kind, CodeKind::Directory);
-    assert!(f.code.filter.accepts("src/connect.mjs"));
-    assert!(!f.code.filter.accepts("src/sendMessage.test.mjs"));
-    assert!(!f.code.filter.accepts("README.md"));
+    // TypeScript, bundled per handler: no include lists.
+    match &f.build {
+        Build::Bundle(b) => {
+            assert_eq!(b.entry, "src/connect.ts");
+            assert_eq!(b.external, ["@aws-sdk/*"]);
+        }
+        other => panic!("chat's handlers are bundled: {other:?}"),
+    }
 }
 
 #[test]

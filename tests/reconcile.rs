@@ -468,6 +468,9 @@ struct Lifecycle<'a> {
     /// SDK clients in the fixture's region.
     clients: Clients,
     handler_file: &'a str,
+    /// Appended to the handler file to change its code (a comment is no
+    /// change once a bundler drops it).
+    handler_change: &'a str,
     handler_function: &'a str,
     drift_route: &'a str,
     drift_timeout_function: &'a str,
@@ -508,7 +511,7 @@ async fn lifecycle(
     // One handler changes: exactly that function's code.
     let handler = app.dir.join(l.handler_file);
     let mut code = std::fs::read_to_string(&handler).unwrap();
-    code.push_str("\n// changed\n");
+    code.push_str(l.handler_change);
     std::fs::write(&handler, code).unwrap();
     let out = wsdeploy(em, app, &["diff", "--exit-code"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -615,7 +618,8 @@ async fn chat_deploy_diff_change_drift_remove() {
     let l = Lifecycle {
         stage: "dev",
         clients: clients(&em),
-        handler_file: "src/sendMessage.mjs",
+        handler_file: "src/sendMessage.ts",
+        handler_change: "\nexport const changed = true;\n",
         handler_function: "sendMessage",
         drift_route: "sendMessage",
         drift_timeout_function: "connect",
@@ -694,6 +698,7 @@ async fn full_deploy_diff_change_drift_remove() {
             iam: iam::Client::new(&sdk),
         },
         handler_file: "app/py/ping.py",
+        handler_change: "\n# changed\n",
         handler_function: "ping",
         drift_route: "echo",
         drift_timeout_function: "ws",

@@ -828,10 +828,10 @@ async fn a_deploy_and_a_remove_at_once_do_not_interleave() {
     let app = chat("race");
     ok(wsdeploy(&em, &app, &["deploy"]));
     // Change the code so that deploy has something to do.
-    let handler = app.config.parent().unwrap().join("src/default.mjs");
+    let handler = app.config.parent().unwrap().join("src/default.ts");
     std::fs::write(
         &handler,
-        std::fs::read_to_string(&handler).unwrap() + "\n// v2\n",
+        std::fs::read_to_string(&handler).unwrap() + "\nexport const v2 = 2;\n",
     )
     .unwrap();
     let (deploy, remove) = both(&em, (&app, &["deploy"]), (&app, &["remove", "--yes"]));
@@ -920,7 +920,7 @@ async fn a_code_only_deploy_respects_the_lock_and_stale_revisions() {
     let handler = app.config.with_file_name("src/default.mjs");
     let change = |n: usize| {
         let mut code = std::fs::read_to_string(&handler).unwrap();
-        code.push_str(&format!("// change {n}\n"));
+        code.push_str(&format!("export const change{n} = {n};\n"));
         std::fs::write(&handler, code).unwrap();
     };
 

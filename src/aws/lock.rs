@@ -19,7 +19,7 @@ const TAG_OWNER: &str = "wsdeploy:lock-owner";
 const TAG_SINCE: &str = "wsdeploy:lock-since";
 const TAG_COMMAND: &str = "wsdeploy:lock-command";
 
-pub use crate::names::lock_group as lock_name;
+use crate::names::lock_group;
 
 /// Who holds a lock.
 #[derive(Debug, Clone)]
@@ -103,7 +103,7 @@ fn dead_here(h: &Holder) -> bool {
 /// Whether some run holds the lock of the app and stage now (one read; no
 /// account id needed).
 pub async fn is_held(aws: &Aws, app: &str, stage: &str) -> Result<bool, AwsError> {
-    let group = find_log_group(aws, &lock_name(app, stage)).await?;
+    let group = find_log_group(aws, &lock_group(app, stage)).await?;
     Ok(group.is_some())
 }
 
@@ -117,7 +117,7 @@ pub async fn acquire(
     timeout: Duration,
     notice: &(dyn Fn(String) + Sync),
 ) -> Result<Lock, AwsError> {
-    let name = lock_name(app, stage);
+    let name = lock_group(app, stage);
     let start = Instant::now();
     let mut told = false;
     loop {
@@ -205,7 +205,7 @@ impl Lock {
 /// `wsdeploy unlock`: deletes the lock whoever holds it. Returns the
 /// holder it broke, if any.
 pub async fn unlock(aws: &Aws, app: &str, stage: &str) -> Result<Option<Holder>, AwsError> {
-    let name = lock_name(app, stage);
+    let name = lock_group(app, stage);
     let h = holder(aws, &name).await?;
     if h.is_some() {
         force_release(aws, &name).await?;

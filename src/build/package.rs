@@ -28,8 +28,11 @@ pub struct Package {
     pub bytes: Vec<u8>,
     /// Base64 of the SHA-256 of `bytes`, as Lambda reports `CodeSha256`.
     pub sha256: String,
-    /// Number of files inside.
-    pub files: usize,
+    /// The entries inside, in zip order (empty for a `.zip` shipped as it
+    /// is).
+    pub files: Vec<String>,
+    /// The tool that built it (`esbuild 0.25.0`), when one did.
+    pub tool: Option<String>,
 }
 
 impl std::fmt::Debug for Package {
@@ -37,7 +40,7 @@ impl std::fmt::Debug for Package {
         f.debug_struct("Package")
             .field("size", &self.bytes.len())
             .field("sha256", &self.sha256)
-            .field("files", &self.files)
+            .field("files", &self.files.len())
             .finish()
     }
 }
@@ -83,7 +86,8 @@ pub fn build(code: &Code) -> Result<Package, PackageError> {
             })?;
             Package {
                 sha256: sha256_base64(&bytes),
-                files: 0,
+                files: Vec::new(),
+                tool: None,
                 bytes,
             }
         }
@@ -142,23 +146,44 @@ fn zip_directory(dir: &Path, filter: &FileFilter) -> Result<Package, PackageErro
             path: dir.to_path_buf(),
         });
     }
+    let entries = files
+        .into_iter()
+        .map(|rel| Entry {
+            source: dir.join(&rel),
+            name: rel,
+        })
+        .collect();
+    zip_entries(entries, dir)
+}
+
+/// One file of a package: its name in the zip and where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub name: String,
+    pub source: PathBuf,
+}
+
+/// Zips `entries` deterministically (sorted by name, fixed timestamps and
+/// modes); `what` names the package in errors.
+pub fn zip_entries(mut entries: Vec<Entry>, what: &Path) -> Result<Package, PackageError> {
+    entries.sort();
+    entries.dedup_by(|a, b| a.name == b.name);
     let zip_err = |source| PackageError::Zip {
-        path: dir.to_path_buf(),
+        path: what.to_path_buf(),
         source,
     };
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let mut unzipped: u64 = 0;
-    for rel in &files {
-        let path = dir.join(rel);
+    for e in &entries {
         let io = |source| PackageError::Io {
-            path: path.clone(),
+            path: e.source.clone(),
             source,
         };
-        let data = std::fs::read(&path).map_err(io)?;
+        let data = std::fs::read(&e.source).map_err(io)?;
         unzipped += data.len() as u64;
         if unzipped > MAX_UNZIPPED {
             return Err(PackageError::TooLarge {
-                path: dir.to_path_buf(),
+                path: what.to_path_buf(),
                 size: unzipped,
                 max: MAX_UNZIPPED,
             });
@@ -167,17 +192,41 @@ fn zip_directory(dir: &Path, filter: &FileFilter) -> Result<Package, PackageErro
             .compression_method(CompressionMethod::Deflated)
             .compression_level(Some(6))
             .last_modified_time(DateTime::default())
-            .unix_permissions(if is_executable(&path) { 0o755 } else { 0o644 })
+            .unix_permissions(if is_executable(&e.source) {
+                0o755
+            } else {
+                0o644
+            })
             .large_file(data.len() as u64 >= u32::MAX as u64);
-        writer.start_file(rel.as_str(), options).map_err(zip_err)?;
+        writer
+            .start_file(e.name.as_str(), options)
+            .map_err(zip_err)?;
         writer.write_all(&data).map_err(io)?;
     }
     let bytes = writer.finish().map_err(zip_err)?.into_inner();
+    if bytes.len() > MAX_DIRECT_UPLOAD {
+        return Err(PackageError::TooLarge {
+            path: what.to_path_buf(),
+            size: bytes.len() as u64,
+            max: MAX_DIRECT_UPLOAD as u64,
+        });
+    }
     Ok(Package {
         sha256: sha256_base64(&bytes),
-        files: files.len(),
+        files: entries.into_iter().map(|e| e.name).collect(),
+        tool: None,
         bytes,
     })
+}
+
+/// A package read back from bytes wsdeploy wrote (the build cache).
+pub fn from_zip_bytes(bytes: Vec<u8>, files: Vec<String>, tool: Option<String>) -> Package {
+    Package {
+        sha256: sha256_base64(&bytes),
+        files,
+        tool,
+        bytes,
+    }
 }
 
 #[cfg(unix)]

@@ -11,6 +11,7 @@
 mod deploy;
 mod diff;
 mod info;
+mod package;
 mod remove;
 mod unlock;
 mod validate;
@@ -75,6 +76,14 @@ pub enum Error {
     NotConfirmed,
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+    #[error("writing `{}`: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<crate::aws::AwsError> for Error {
@@ -100,6 +109,12 @@ impl Error {
             ),
             Error::NotConfirmed => message("NotConfirmed", None),
             Error::Runtime(_) => message("Runtime", None),
+            Error::Build(e) => Problem::Message {
+                code: "BuildFailed",
+                message: errors::chain(e),
+                hint: e.hint().map(str::to_owned),
+            },
+            Error::Write { .. } => message("WriteFailed", None),
         }
     }
 }
@@ -126,6 +141,9 @@ pub fn run(cli: &Cli) -> Exit {
     let printer = Printer::new(cli.output);
     let result = match &cli.command {
         Command::Validate => Ok(validate::run(cli, &printer)),
+        Command::Package { out } => {
+            load_valid(cli, &printer, true).and_then(|c| package::run(&c, out, &printer))
+        }
         Command::Schema => {
             printer.data(&crate::schema::schema_text());
             Ok(Exit::Ok)

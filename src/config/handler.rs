@@ -28,6 +28,10 @@ pub enum HandlerError {
         /// The files looked for, relative to the code directory.
         candidates: Vec<String>,
     },
+    /// Only a TypeScript file matches, and the code is shipped unbundled:
+    /// Lambda cannot load TypeScript.
+    #[error("the handler file `{file}` is TypeScript, which Lambda cannot load without bundling")]
+    NeedsBundle { file: String },
     /// An OS-only runtime without `bootstrap` at the top of the code.
     #[error("no `bootstrap` at the top of the code directory")]
     NoBootstrap,
@@ -41,6 +45,28 @@ pub fn check_shape(handler: &str, runtime: &str) -> Result<(), HandlerError> {
     shape(handler, family(runtime)?)
 }
 
+/// Which files a Node.js handler may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// The code is shipped as it is: what Lambda loads (`.js`, `.mjs`,
+    /// `.cjs`).
+    Shipped,
+    /// The handler's file is bundled: TypeScript too, and a TypeScript
+    /// source wins over a compiled file of the same name.
+    Bundled,
+}
+
+/// The extensions a Node.js handler's file may have, in the order they are
+/// looked for when bundling.
+pub const NODE_EXTENSIONS: [&str; 6] = ["ts", "mts", "cts", "js", "mjs", "cjs"];
+
+/// Whether a file is TypeScript (by its extension).
+pub fn is_typescript(file: &str) -> bool {
+    ["ts", "mts", "cts"]
+        .iter()
+        .any(|e| file.rsplit_once('.').is_some_and(|(_, x)| x == *e))
+}
+
 /// The file `handler` names in `code_dir`, relative to it with `/`
 /// separators, after checking the handler's shape. `None` when the runtime
 /// resolves the handler itself (Java, .NET) or runs a `bootstrap`
@@ -49,16 +75,31 @@ pub fn find_file(
     code_dir: &Path,
     handler: &str,
     runtime: &str,
+    lookup: Lookup,
 ) -> Result<Option<String>, HandlerError> {
     let family = family(runtime)?;
     shape(handler, family)?;
-    let candidates = candidates(handler, family);
-    if candidates.is_empty() {
+    let all = candidates(handler, family);
+    if all.is_empty() {
         return Ok(None);
     }
-    match candidates.iter().find(|c| code_dir.join(c).is_file()) {
-        Some(file) => Ok(Some(file.clone())),
-        None => Err(HandlerError::FileNotFound { candidates }),
+    let exists = |c: &&String| code_dir.join(c).is_file();
+    if lookup == Lookup::Bundled || family != Family::Node {
+        return match all.iter().find(exists) {
+            Some(file) => Ok(Some(file.clone())),
+            None => Err(HandlerError::FileNotFound { candidates: all }),
+        };
+    }
+    let (typescript, shipped): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|c| is_typescript(c));
+    if let Some(file) = shipped.iter().find(exists) {
+        return Ok(Some(file.clone()));
+    }
+    match typescript.iter().find(exists) {
+        Some(file) => Err(HandlerError::NeedsBundle { file: file.clone() }),
+        None => Err(HandlerError::FileNotFound {
+            candidates: shipped,
+        }),
     }
 }
 
@@ -118,7 +159,7 @@ fn candidates(handler: &str, family: Family) -> Vec<String> {
         base.split_once('.').map_or(base, |(m, _)| m)
     );
     match family {
-        Family::Node => ["js", "mjs", "cjs"]
+        Family::Node => NODE_EXTENSIONS
             .iter()
             .map(|e| format!("{module}.{e}"))
             .collect(),
@@ -162,27 +203,67 @@ mod tests {
     fn finds_the_file_per_runtime() {
         let chat = fixture("chat");
         assert_eq!(
-            find_file(&chat, "src/connect.handler", "nodejs20.x"),
-            Ok(Some("src/connect.mjs".to_owned()))
+            find_file(&chat, "src/connect.handler", "nodejs20.x", Lookup::Bundled),
+            Ok(Some("src/connect.ts".to_owned()))
+        );
+        assert_eq!(
+            find_file(&chat, "src/connect.handler", "nodejs20.x", Lookup::Shipped),
+            Err(HandlerError::NeedsBundle {
+                file: "src/connect.ts".to_owned()
+            })
         );
         let full = fixture("full/app");
         assert_eq!(
-            find_file(&full, "py/ping.handler", "python3.12"),
+            find_file(&full, "py/ping.handler", "python3.12", Lookup::Shipped),
             Ok(Some("py/ping.py".to_owned()))
         );
         // Dotted module names.
         assert_eq!(
-            find_file(&full, "py.ping.handler", "python3.12"),
+            find_file(&full, "py.ping.handler", "python3.12", Lookup::Shipped),
             Ok(Some("py/ping.py".to_owned()))
         );
-        assert_eq!(find_file(&chat, "Chat::Handler", "java21"), Ok(None));
+        assert_eq!(
+            find_file(&chat, "Chat::Handler", "java21", Lookup::Shipped),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn typescript_wins_when_bundling_and_needs_bundling() {
+        let dir = std::env::temp_dir().join(format!("wsdeploy-handler-ts-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/a.ts"), "export const handler = 1;").unwrap();
+        std::fs::write(dir.join("src/b.ts"), "").unwrap();
+        std::fs::write(dir.join("src/b.js"), "").unwrap();
+        let find = |h, l| find_file(&dir, h, "nodejs22.x", l);
+        assert_eq!(
+            find("src/a.handler", Lookup::Bundled),
+            Ok(Some("src/a.ts".to_owned()))
+        );
+        assert_eq!(
+            find("src/a.handler", Lookup::Shipped),
+            Err(HandlerError::NeedsBundle {
+                file: "src/a.ts".to_owned()
+            })
+        );
+        // The TypeScript source wins over a compiled file when bundling;
+        // unbundled, the compiled file is what ships.
+        assert_eq!(
+            find("src/b.handler", Lookup::Bundled),
+            Ok(Some("src/b.ts".to_owned()))
+        );
+        assert_eq!(
+            find("src/b.handler", Lookup::Shipped),
+            Ok(Some("src/b.js".to_owned()))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn errors_are_typed() {
         let chat = fixture("chat");
         assert_eq!(
-            find_file(&chat, "src/missing.handler", "nodejs20.x"),
+            find_file(&chat, "src/missing.handler", "nodejs20.x", Lookup::Shipped),
             Err(HandlerError::FileNotFound {
                 candidates: vec![
                     "src/missing.js".to_owned(),
@@ -192,7 +273,7 @@ mod tests {
             })
         );
         assert!(matches!(
-            find_file(&chat, "src/connect", "nodejs20.x"),
+            find_file(&chat, "src/connect", "nodejs20.x", Lookup::Shipped),
             Err(HandlerError::Shape { .. })
         ));
         assert!(matches!(

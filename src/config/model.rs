@@ -122,6 +122,39 @@ pub struct Function {
     pub layers: Vec<String>,
     /// Global tags merged with the function's own.
     pub tags: BTreeMap<String, String>,
+    /// How the package is built.
+    pub build: Build,
+}
+
+/// How a function's package is built (the `build` setting, resolved for
+/// the function's runtime and code).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Build {
+    /// The code directory zipped as it is (with `include` / `exclude`), or
+    /// a `.zip` shipped as it is.
+    Files,
+    /// Node.js: one esbuild bundle from the handler's file.
+    Bundle(Bundle),
+    /// Python: the code with its requirements installed for Lambda.
+    Python {
+        /// The requirements file (absolute).
+        requirements: PathBuf,
+    },
+}
+
+/// A Node.js bundle's settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bundle {
+    /// The handler's file, relative to the code directory (`src/connect.ts`).
+    pub entry: String,
+    /// Packages left out of the bundle.
+    pub external: Vec<String>,
+    /// Packages shipped from `node_modules` as installed.
+    pub install: Vec<String>,
+    pub minify: bool,
+    pub sourcemap: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -35,14 +35,14 @@ impl<'a> From<&'a pipeline::Error> for Problem<'a> {
             pipeline::Error::Build(e) => Problem::Message {
                 code: "BuildFailed",
                 message: chain(e),
-                hint: None,
+                hint: e.hint().map(str::to_owned),
             },
         }
     }
 }
 
 /// An error and its sources, as one line.
-fn chain(e: &dyn std::error::Error) -> String {
+pub fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -23,6 +23,11 @@ pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    // Apps copied out of the repository bundle with the repository's
+    // esbuild (installed by `npm ci`).
+    if let Ok(e) = wsdeploy::build::node::Esbuild::find(Path::new(env!("CARGO_MANIFEST_DIR"))) {
+        c.env("ESBUILD_BINARY_PATH", e.path);
+    }
     c
 }
 

@@ -10,14 +10,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::build::bundles;
 use super::checks::{is_action, is_resource};
 use super::{
     DEFAULT_RUNTIME, INJECTED_ENV_BYTES, MAX_ENV_BYTES, MAX_LAYERS, MAX_NAME, MAX_TAGS, Origin,
     Validator,
 };
 use crate::config::filter::FileFilter;
-use crate::config::handler::{self, HandlerError};
-use crate::config::model::{Architecture, Code, CodeKind, Function, Statement};
+use crate::config::handler::{self, HandlerError, Lookup};
+use crate::config::model::{Architecture, Build, Code, CodeKind, Function, Statement};
 use crate::config::raw::{RawFunction, RawPermission};
 use crate::config::read::{S, child, plain, shown_s};
 use crate::config::runtimes::{self, Family};
@@ -29,6 +30,8 @@ struct CodeAt<'a> {
     kind: CodeKind,
     /// The setting as written (`.` by default).
     setting: &'a str,
+    /// The handler's file is bundled (Node.js).
+    bundled: bool,
 }
 
 /// The function's value of a setting, or else the default's.
@@ -61,7 +64,7 @@ impl Validator<'_, '_, '_> {
         let tags = self.merge_tags(name, f, d, origin, global_tags);
         let (
             Some(function_name),
-            Some((handler, code)),
+            Some((handler, code, build)),
             Some(environment),
             Some(layers),
             Some(tags),
@@ -85,6 +88,7 @@ impl Validator<'_, '_, '_> {
             permissions: merge_permissions(f, d),
             layers,
             tags,
+            build,
         })
     }
 
@@ -106,8 +110,9 @@ impl Validator<'_, '_, '_> {
         None
     }
 
-    /// The handler and the code: the code exists, the runtime is known, the
-    /// globs are valid, the handler names a file that is shipped, and an
+    /// The handler, the code and how it is built: the code exists, the
+    /// runtime is known, the globs are valid, the handler names a file that
+    /// is shipped (or bundled), the build settings fit the runtime, and an
     /// OS-only runtime has its `bootstrap`. `None` when any of that fails.
     fn resolve_code(
         &mut self,
@@ -116,11 +121,12 @@ impl Validator<'_, '_, '_> {
         d: &RawFunction,
         origin: &Origin,
         runtime: &str,
-    ) -> Option<(String, Code)> {
+    ) -> Option<(String, Code, Build)> {
         let family = runtimes::family(runtime);
         let setting = pick(&f.code, &d.code).map_or(".", |c| c.value.as_str());
         let code = self.code_path(setting);
         let filter = self.merged_filter(f, d, code.as_ref().map(|(dir, _)| dir.as_path()));
+        let build = self.merged_build(f, d, family, origin, runtime);
         let handler = f.handler.as_ref();
         if handler.is_none() {
             self.err_hint(
@@ -131,15 +137,19 @@ impl Validator<'_, '_, '_> {
             );
         }
         let mut ok = family.is_some();
+        let mut entry = None;
         if let (Some(h), Some((dir, kind)), Some(_), Some(filter)) =
             (handler, &code, family, &filter)
         {
+            self.check_bundle_on_zip(&build, *kind, origin);
             let at = CodeAt {
                 dir,
                 kind: *kind,
                 setting,
+                bundled: bundles(&build, family, *kind),
             };
-            ok &= self.check_handler(h, &origin.handler_path, &at, runtime, filter);
+            entry = self.check_handler(h, &origin.handler_path, &at, runtime, filter);
+            ok &= entry.is_some();
         }
         if let (Some((dir, CodeKind::Directory)), Some(Family::Provided)) = (&code, family) {
             ok &= self.check_bootstrap(dir, f, d, origin, runtime);
@@ -148,12 +158,13 @@ impl Validator<'_, '_, '_> {
         else {
             return None;
         };
+        let build = self.resolved_build(&build, family, (&path, kind), entry.flatten(), origin)?;
         let code = Code {
             path: absolute(&path),
             kind,
             filter,
         };
-        Some((handler.value.clone(), code))
+        Some((handler.value.clone(), code, build))
     }
 
     /// The merged `include` and `exclude`, without the config file itself
@@ -179,7 +190,9 @@ impl Validator<'_, '_, '_> {
         })
     }
 
-    /// The handler `h` (at `path`) names a file in the code that is shipped.
+    /// The handler `h` (at `path`) names a file in the code that is
+    /// shipped, or bundled. `Some(file)` when it does (`Some(None)` for a
+    /// runtime that loads no source file); `None` after reporting why not.
     fn check_handler(
         &mut self,
         h: &S<String>,
@@ -187,19 +200,25 @@ impl Validator<'_, '_, '_> {
         code: &CodeAt,
         runtime: &str,
         filter: &FileFilter,
-    ) -> bool {
+    ) -> Option<Option<String>> {
+        let lookup = if code.bundled {
+            Lookup::Bundled
+        } else {
+            Lookup::Shipped
+        };
         let found = match code.kind {
             // The archive is shipped as it is; its contents are the user's business.
             CodeKind::Zip => handler::check_shape(&h.value, runtime).map(|()| None),
-            CodeKind::Directory => handler::find_file(code.dir, &h.value, runtime),
+            CodeKind::Directory => handler::find_file(code.dir, &h.value, runtime, lookup),
         };
         let file = match found {
             Err(e) => {
                 self.handler_error(h, path, code.setting, e);
-                return false;
+                return None;
             }
-            Ok(None) => return true,
-            Ok(Some(file)) if filter.accepts(&file) => return true,
+            Ok(None) => return Some(None),
+            // A bundle ships what the handler imports, whatever the globs say.
+            Ok(Some(file)) if code.bundled || filter.accepts(&file) => return Some(Some(file)),
             Ok(Some(file)) => file,
         };
         let why = if filter.excluded(&file) {
@@ -218,7 +237,7 @@ impl Validator<'_, '_, '_> {
             format!("the handler file {file} {why}, so it would not be shipped"),
             "adjust `include` / `exclude`",
         );
-        false
+        None
     }
 
     /// Reports why the handler `h` (at `path`) cannot be found.
@@ -247,6 +266,19 @@ impl Validator<'_, '_, '_> {
                     path,
                     format!("handler file not found: no {list} in `{code}`"),
                     format!("the handler names a file relative to `code` ({code})"),
+                );
+            }
+            HandlerError::NeedsBundle { file } => {
+                let file = if h.interpolated {
+                    "the interpolated handler's file".to_owned()
+                } else {
+                    format!("`{file}`")
+                };
+                self.err_hint(
+                    h.pos,
+                    path,
+                    format!("the handler file {file} is TypeScript, and the code is not bundled"),
+                    "remove `build.bundle: false` (wsdeploy bundles TypeScript with esbuild), or point the handler at compiled JavaScript",
                 );
             }
             other => self.err(h.pos, path, other.to_string()),

@@ -30,6 +30,7 @@ use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE};
 mod api;
 mod app;
 mod authorizer;
+mod build;
 mod checks;
 mod domain;
 mod functions;
@@ -274,7 +275,9 @@ mod tests {
             (format!("{route}src/default.handler\n      timeout: ${{env:N}}\n"), "987654321"),
             (format!("{route}src/${{env:N}}.handler\n"), "987654321"),
             (
-                format!("{route}src/${{env:MODULE}}.handler\n      include: [src/lib/**]\n"),
+                format!(
+                    "{route}src/${{env:MODULE}}.handler\n      include: [src/lib/**]\n      build: {{ bundle: false }}\n"
+                ),
                 "src/default",
             ),
             (

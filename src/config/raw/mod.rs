@@ -15,6 +15,10 @@
 
 use schemars::JsonSchema;
 
+mod build;
+
+pub use build::{RawBuild, read_build};
+
 use super::node::{Node, Pos, Value};
 use super::read::{Fields, Keyed, Reader, S, index};
 
@@ -249,6 +253,8 @@ pub struct RawFunction {
     pub layers: Option<Vec<S<String>>>,
     /// Tags for this function and its role.
     pub tags: Option<Keyed<S<String>>>,
+    /// How the package is built: bundling for Node.js, requirements for Python.
+    pub build: Option<RawBuild>,
 }
 
 impl RawFunction {
@@ -265,6 +271,7 @@ impl RawFunction {
         "permissions",
         "layers",
         "tags",
+        "build",
     ];
 }
 
@@ -630,6 +637,9 @@ pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunct
         tags: f
             .take("tags")
             .and_then(|n| r.string_map(n, &f.path_of("tags"))),
+        build: f
+            .take("build")
+            .and_then(|n| read_build(r, n, &f.path_of("build"))),
     };
     f.finish(r);
     Some(func)
