@@ -1,0 +1,424 @@
+//! Building function packages (the contract's build.md), through the
+//! binary: `wsdeploy package` on the bundling fixture and on scratch
+//! projects, the bundles run with `node`, determinism, the cache, bad
+//! input; and against the emulator, which functions a change uploads.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::cli::{self, copy_dir, ok, text};
+use support::{Emulator, unique_name};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The repository's esbuild (installed by `npm ci`).
+fn esbuild() -> PathBuf {
+    wsdeploy::build::node::Esbuild::find(&root())
+        .expect("esbuild is installed: run `npm ci`")
+        .path
+}
+
+/// `wsdeploy <args>` offline, with the repository's esbuild unless
+/// `with_esbuild` is false.
+fn wsdeploy(args: &[&str], with_esbuild: bool) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    if with_esbuild {
+        c.env("ESBUILD_BINARY_PATH", esbuild());
+    }
+    c.output().expect("wsdeploy runs")
+}
+
+/// A copy of a fixture in a scratch directory.
+fn copy_of(fixture: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsdeploy-build-{}", unique_name(tag)));
+    copy_dir(&root().join("fixtures").join(fixture), &dir);
+    // A copied cache would hide what this test is about.
+    let _ = std::fs::remove_dir_all(dir.join(".wsdeploy"));
+    dir
+}
+
+/// Runs `package` for the project in `dir`; returns the manifest's
+/// functions by name.
+fn package(dir: &Path, with_esbuild: bool) -> BTreeMap<String, serde_json::Value> {
+    let out = dir.join("out");
+    let o = wsdeploy(
+        &[
+            "package",
+            "-c",
+            dir.join("wsdeploy.yml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        with_esbuild,
+    );
+    let o = ok(o);
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest, written, "stdout is manifest.json");
+    manifest["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_owned(), f.clone()))
+        .collect()
+}
+
+fn zip_bytes(dir: &Path, function: &str) -> Vec<u8> {
+    std::fs::read(dir.join("out").join(format!("{function}.zip"))).unwrap()
+}
+
+/// Unzips a package into a directory under `target/`, so that Node finds
+/// the repository's `node_modules` above it.
+fn unzip(bytes: &[u8], tag: &str) -> PathBuf {
+    let dir = root()
+        .join("target")
+        .join("build-tests")
+        .join(unique_name(tag));
+    let mut a = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    for i in 0..a.len() {
+        let mut f = a.by_index(i).unwrap();
+        let path = dir.join(f.name().unwrap().as_ref());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    dir
+}
+
+/// Loads `module` from `dir` the way Lambda's Node.js runtime does (ESM
+/// import; it loads CommonJS too), calls `handler(event)` and returns what
+/// it resolved to.
+fn run_handler(dir: &Path, module: &str, event: &str) -> serde_json::Value {
+    let script = format!(
+        "import({module:?}).then(m => m.handler({event})).then(r => process.stdout.write(JSON.stringify(r)))"
+    );
+    let out = Command::new("node")
+        .current_dir(dir)
+        .args(["--input-type=module", "-e", &script])
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn bundles_run_in_node_and_answer() {
+    let dir = copy_of("bundle", "run");
+    let fns = package(&dir, true);
+    let files = |f: &str| fns[f]["files"].clone();
+    assert_eq!(files("bundle-dev-greet"), serde_json::json!(["src/greet.mjs"]));
+    assert_eq!(files("bundle-dev-count"), serde_json::json!(["src/count.mjs"]));
+    assert_eq!(files("bundle-dev-legacy"), serde_json::json!(["src/legacy.cjs"]));
+    assert_eq!(
+        files("bundle-dev-mapped"),
+        serde_json::json!(["src/greet.mjs", "src/greet.mjs.map"])
+    );
+    assert!(
+        fns["bundle-dev-greet"]["tool"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("esbuild ")),
+        "{:?}",
+        fns["bundle-dev-greet"]
+    );
+    assert_eq!(fns["bundle-dev-legacy"]["architecture"], "arm64");
+
+    let event = r#"{"body": "{\"name\":\"ann\"}"}"#;
+    let greet = unzip(&zip_bytes(&dir, "bundle-dev-greet"), "greet");
+    assert_eq!(
+        run_handler(&greet, "./src/greet.mjs", event),
+        serde_json::json!({"statusCode": 200, "body": "HELLO ANN!"})
+    );
+    let count = unzip(&zip_bytes(&dir, "bundle-dev-count"), "count");
+    assert_eq!(
+        run_handler(&count, "./src/count.mjs", r#"{"body": "abc"}"#)["body"],
+        "8"
+    );
+    let legacy = unzip(&zip_bytes(&dir, "bundle-dev-legacy"), "legacy");
+    assert_eq!(
+        run_handler(&legacy, "./src/legacy.cjs", r#"{"body": "21"}"#)["body"],
+        "42 b.txt"
+    );
+    // Minified, with a source map that names the project's files relative
+    // to the bundle.
+    let mapped = unzip(&zip_bytes(&dir, "bundle-dev-mapped"), "mapped");
+    assert_eq!(
+        run_handler(&mapped, "./src/greet.mjs", event)["body"],
+        "HELLO ANN!"
+    );
+    let map: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(mapped.join("src/greet.mjs.map")).unwrap()).unwrap();
+    assert_eq!(map["sources"], serde_json::json!(["lib/shared.ts", "greet.ts"]));
+}
+
+#[test]
+fn the_chat_fixture_bundles_each_handler_alone() {
+    let dir = copy_of("chat", "chat");
+    let fns = package(&dir, true);
+    assert_eq!(fns.len(), 5);
+    for (name, f) in &fns {
+        let files = f["files"].as_array().unwrap();
+        assert_eq!(files.len(), 1, "{name}: one bundle, nothing else: {f}");
+        assert!(files[0].as_str().unwrap().ends_with(".mjs"), "{f}");
+    }
+    // The AWS SDK stays out of the bundle: the runtime has it.
+    let connect = unzip(&zip_bytes(&dir, "chat-dev-connect"), "connect");
+    let code = std::fs::read_to_string(connect.join("src/connect.mjs")).unwrap();
+    assert!(code.contains("from \"@aws-sdk/client-dynamodb\""), "{code}");
+    let auth = unzip(&zip_bytes(&dir, "chat-dev-authorizer"), "auth");
+    let answer = run_handler(
+        &auth,
+        "./src/authorizer.mjs",
+        r#"{"methodArn": "arn:x", "queryStringParameters": {"token": "nope"}}"#,
+    );
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+}
+
+#[test]
+fn a_shared_module_changes_exactly_the_packages_that_import_it() {
+    let dir = copy_of("bundle", "shared");
+    let before = package(&dir, true);
+    let shared = dir.join("src/lib/shared.ts");
+    let code = std::fs::read_to_string(&shared).unwrap();
+    std::fs::write(&shared, code.replace("\"hello\"", "\"hi\"")).unwrap();
+    let after = package(&dir, true);
+    let changed: Vec<&str> = before
+        .keys()
+        .filter(|f| before[*f]["sha256"] != after[*f]["sha256"])
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        changed,
+        ["bundle-dev-count", "bundle-dev-greet", "bundle-dev-mapped"]
+    );
+}
+
+#[test]
+fn the_same_inputs_give_the_same_bytes_in_another_directory_and_after_a_touch() {
+    let a = copy_of("bundle", "det-a");
+    let b = copy_of("bundle", "det-b");
+    let pa = package(&a, true);
+    let pb = package(&b, true);
+    assert_eq!(pa, pb, "manifests from two directories");
+    for f in pa.keys() {
+        assert_eq!(zip_bytes(&a, f), zip_bytes(&b, f), "{f}");
+    }
+    // A file rewritten with the same content: the same package again.
+    let greet = a.join("src/greet.ts");
+    std::fs::write(&greet, std::fs::read(&greet).unwrap()).unwrap();
+    std::fs::remove_dir_all(a.join("out")).unwrap();
+    assert_eq!(package(&a, true), pa);
+    // And built from scratch, without the cache.
+    std::fs::remove_dir_all(a.join(".wsdeploy")).unwrap();
+    assert_eq!(package(&a, true), pa);
+}
+
+/// A scratch project with one function whose handler is `src/<file>`.
+fn scratch(tag: &str, file: &str, code: &str, build: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsdeploy-build-{}", unique_name(tag)));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src").join(file), code).unwrap();
+    let module = file.rsplit_once('.').unwrap().0;
+    std::fs::write(
+        dir.join("wsdeploy.yml"),
+        format!(
+            "app: scratch\nregion: us-east-1\ndefaults:\n  function:\n    runtime: nodejs22.x\n{build}routes:\n  $default: src/{module}.handler\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+fn package_fails(dir: &Path, with_esbuild: bool) -> String {
+    let o = wsdeploy(
+        &[
+            "package",
+            "-c",
+            dir.join("wsdeploy.yml").to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ],
+        with_esbuild,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_typescript_syntax_error_keeps_esbuilds_file_line_column() {
+    let dir = scratch(
+        "syntax",
+        "bad.ts",
+        "export const handler = async () => {\n  const x: number = ;\n};\n",
+        "",
+    );
+    let err = package_fails(&dir, true);
+    assert!(err.contains("src/bad.ts:2:"), "{err}");
+    assert!(err.contains("building `scratch-dev-default`"), "{err}");
+}
+
+#[test]
+fn esbuild_missing_is_an_error_with_the_install_hint() {
+    let dir = scratch("noesbuild", "a.ts", "export const handler = () => 1;\n", "");
+    let err = package_fails(&dir, false);
+    assert!(err.contains("esbuild was not found"), "{err}");
+    assert!(err.contains("npm install --save-dev esbuild"), "{err}");
+}
+
+#[test]
+fn a_missing_export_is_an_error_that_names_it() {
+    let dir = scratch("export", "a.ts", "export const handle = () => 1;\n", "");
+    let err = package_fails(&dir, true);
+    assert!(
+        err.contains("has no export `handler` (it exports: handle)"),
+        "{err}"
+    );
+}
+
+/// A package with a native binding (`binding.node`) and one dependency.
+fn native_package(dir: &Path) {
+    let pkg = dir.join("node_modules/fakenative");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("package.json"),
+        r#"{"name":"fakenative","version":"1.0.0","main":"index.js","dependencies":{"fakedep":"1.0.0"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("index.js"),
+        "module.exports = require('./binding.node');\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("binding.node"), b"\x7fELF not really").unwrap();
+    let dep = dir.join("node_modules/fakedep");
+    std::fs::create_dir_all(&dep).unwrap();
+    std::fs::write(
+        dep.join("package.json"),
+        r#"{"name":"fakedep","version":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(dep.join("index.js"), "module.exports = 1;\n").unwrap();
+}
+
+#[test]
+fn a_native_module_is_shipped_by_install_and_refused_without_it() {
+    let code = "import native from \"fakenative\";\nexport const handler = () => native;\n";
+    let dir = scratch("native", "a.ts", code, "");
+    native_package(&dir);
+    let err = package_fails(&dir, true);
+    assert!(err.contains(".node"), "esbuild's message: {err}");
+    assert!(err.contains("build.install"), "the hint: {err}");
+
+    let dir = scratch(
+        "install",
+        "a.ts",
+        code,
+        "    build:\n      install: [fakenative]\n",
+    );
+    native_package(&dir);
+    let fns = package(&dir, true);
+    let files: Vec<&str> = fns["scratch-dev-default"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "node_modules/fakedep/index.js",
+            "node_modules/fakedep/package.json",
+            "node_modules/fakenative/binding.node",
+            "node_modules/fakenative/index.js",
+            "node_modules/fakenative/package.json",
+            "src/a.mjs",
+        ]
+    );
+    let bundle = unzip(&zip_bytes(&dir, "scratch-dev-default"), "install");
+    let code = std::fs::read_to_string(bundle.join("src/a.mjs")).unwrap();
+    assert!(code.contains("from \"fakenative\""), "left external: {code}");
+}
+
+#[test]
+fn unbundled_code_ships_as_it_is() {
+    let dir = scratch(
+        "plain",
+        "a.mjs",
+        "export const handler = () => 1;\n",
+        "    build:\n      bundle: false\n",
+    );
+    std::fs::write(dir.join("src/extra.txt"), "x").unwrap();
+    let fns = package(&dir, false);
+    // The whole code directory, but never the config file itself.
+    assert_eq!(
+        fns["scratch-dev-default"]["files"],
+        serde_json::json!(["src/a.mjs", "src/extra.txt"])
+    );
+}
+
+/// Against the emulator: a change to the chat app's shared module uploads
+/// the code of exactly the functions that import it, and a deploy right
+/// after a deploy writes nothing.
+#[test]
+fn deploy_uploads_exactly_the_functions_a_change_reaches() {
+    let em = Emulator::start();
+    let dir = copy_of("chat", "deploy");
+    let config = dir.join("wsdeploy.yml");
+    let name = unique_name("bchat");
+    let yml = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("app: chat", &format!("app: {name}"));
+    std::fs::write(&config, yml).unwrap();
+    ok(cli::run(&em, &config, &["deploy"]));
+    em.clear_calls();
+    ok(cli::run(&em, &config, &["deploy"]));
+    let writes: Vec<String> = em
+        .calls()
+        .into_iter()
+        .filter(|c| c.mutating && c.service != "logs")
+        .map(|c| c.operation)
+        .collect();
+    assert!(writes.is_empty(), "a second deploy writes nothing: {writes:?}");
+
+    // Change what both importers of the shared module use.
+    let lib = dir.join("src/lib/chat.ts");
+    let code = std::fs::read_to_string(&lib).unwrap();
+    let code = code
+        .replace("MAX_TEXT_LENGTH = 2000", "MAX_TEXT_LENGTH = 1000")
+        .replace("MAX_NAME_LENGTH = 32", "MAX_NAME_LENGTH = 16");
+    std::fs::write(&lib, code).unwrap();
+    let out = cli::run(&em, &config, &["diff"]);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut changed: Vec<&str> = plan
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("~ code "))
+        .map(|l| l.split_whitespace().next().unwrap_or(l))
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [format!("{name}-dev-connect"), format!("{name}-dev-sendMessage")],
+        "{plan}"
+    );
+    em.clear_calls();
+    ok(cli::run(&em, &config, &["deploy"]));
+    let uploads = em
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == "UpdateFunctionCode")
+        .count();
+    assert_eq!(uploads, 2);
+    ok(cli::run(&em, &config, &["remove", "--yes"]));
+}
