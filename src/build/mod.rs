@@ -6,6 +6,7 @@
 //! Bundling (esbuild) and dependency installs will live here too.
 
 pub mod package;
+pub mod python;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
