@@ -37,6 +37,8 @@
 
 mod installer;
 mod normalize;
+#[cfg(test)]
+mod tests;
 
 use std::ffi::OsString;
 use std::io;
