@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod node;
 pub mod package;
+pub mod python;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
