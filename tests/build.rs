@@ -49,7 +49,7 @@ fn copy_of(fixture: &str, tag: &str) -> PathBuf {
 /// Runs `package` for the project in `dir`; returns the manifest's
 /// functions by name.
 fn package(dir: &Path, with_esbuild: bool) -> BTreeMap<String, serde_json::Value> {
-    let out = dir.join("out");
+    let out = out_of(dir);
     let o = wsdeploy(
         &[
             "package",
@@ -75,8 +75,15 @@ fn package(dir: &Path, with_esbuild: bool) -> BTreeMap<String, serde_json::Value
         .collect()
 }
 
+/// Where `package` writes for the project in `dir`: beside it, not in the
+/// code it packages.
+fn out_of(dir: &Path) -> PathBuf {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    dir.with_file_name(format!("{name}-out"))
+}
+
 fn zip_bytes(dir: &Path, function: &str) -> Vec<u8> {
-    std::fs::read(dir.join("out").join(format!("{function}.zip"))).unwrap()
+    std::fs::read(out_of(dir).join(format!("{function}.zip"))).unwrap()
 }
 
 /// Unzips a package into a directory under `target/`, so that Node finds
@@ -119,9 +126,18 @@ fn bundles_run_in_node_and_answer() {
     let dir = copy_of("bundle", "run");
     let fns = package(&dir, true);
     let files = |f: &str| fns[f]["files"].clone();
-    assert_eq!(files("bundle-dev-greet"), serde_json::json!(["src/greet.mjs"]));
-    assert_eq!(files("bundle-dev-count"), serde_json::json!(["src/count.mjs"]));
-    assert_eq!(files("bundle-dev-legacy"), serde_json::json!(["src/legacy.cjs"]));
+    assert_eq!(
+        files("bundle-dev-greet"),
+        serde_json::json!(["src/greet.mjs"])
+    );
+    assert_eq!(
+        files("bundle-dev-count"),
+        serde_json::json!(["src/count.mjs"])
+    );
+    assert_eq!(
+        files("bundle-dev-legacy"),
+        serde_json::json!(["src/legacy.cjs"])
+    );
     assert_eq!(
         files("bundle-dev-mapped"),
         serde_json::json!(["src/greet.mjs", "src/greet.mjs.map"])
@@ -160,7 +176,10 @@ fn bundles_run_in_node_and_answer() {
     );
     let map: serde_json::Value =
         serde_json::from_slice(&std::fs::read(mapped.join("src/greet.mjs.map")).unwrap()).unwrap();
-    assert_eq!(map["sources"], serde_json::json!(["lib/shared.ts", "greet.ts"]));
+    assert_eq!(
+        map["sources"],
+        serde_json::json!(["lib/shared.ts", "greet.ts"])
+    );
 }
 
 #[test]
@@ -218,7 +237,7 @@ fn the_same_inputs_give_the_same_bytes_in_another_directory_and_after_a_touch() 
     // A file rewritten with the same content: the same package again.
     let greet = a.join("src/greet.ts");
     std::fs::write(&greet, std::fs::read(&greet).unwrap()).unwrap();
-    std::fs::remove_dir_all(a.join("out")).unwrap();
+    std::fs::remove_dir_all(out_of(&a)).unwrap();
     assert_eq!(package(&a, true), pa);
     // And built from scratch, without the cache.
     std::fs::remove_dir_all(a.join(".wsdeploy")).unwrap();
@@ -248,7 +267,7 @@ fn package_fails(dir: &Path, with_esbuild: bool) -> String {
             "-c",
             dir.join("wsdeploy.yml").to_str().unwrap(),
             "--out",
-            dir.join("out").to_str().unwrap(),
+            out_of(dir).to_str().unwrap(),
         ],
         with_esbuild,
     );
@@ -348,7 +367,10 @@ fn a_native_module_is_shipped_by_install_and_refused_without_it() {
     );
     let bundle = unzip(&zip_bytes(&dir, "scratch-dev-default"), "install");
     let code = std::fs::read_to_string(bundle.join("src/a.mjs")).unwrap();
-    assert!(code.contains("from \"fakenative\""), "left external: {code}");
+    assert!(
+        code.contains("from \"fakenative\""),
+        "left external: {code}"
+    );
 }
 
 #[test]
@@ -366,6 +388,119 @@ fn unbundled_code_ships_as_it_is() {
         fns["scratch-dev-default"]["files"],
         serde_json::json!(["src/a.mjs", "src/extra.txt"])
     );
+}
+
+/// `package` of the Python fixture with pip reading only the wheels that
+/// tests/emulator/setup downloaded.
+fn package_python(dir: &Path) -> BTreeMap<String, serde_json::Value> {
+    let out = out_of(dir);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    c.args(["package", "-c"])
+        .arg(dir.join("wsdeploy.yml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--output", "json"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", root().join(".venv/wheelhouse"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    for keep in ["HOME", "PYENV_ROOT"] {
+        if let Some(v) = std::env::var_os(keep) {
+            c.env(keep, v);
+        }
+    }
+    let o = ok(c.output().unwrap());
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    manifest["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_owned(), f.clone()))
+        .collect()
+}
+
+#[test]
+fn python_requirements_are_installed_for_each_functions_architecture() {
+    let dir = copy_of("python", "py");
+    let fns = package_python(&dir);
+    let files = |f: &str| -> Vec<String> {
+        fns[f]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (x86, arm) = (files("pyapp-dev-echo"), files("pyapp-dev-echoArm"));
+    for f in [&x86, &arm] {
+        assert!(f.contains(&"handlers/echo.py".to_owned()), "{f:?}");
+        assert!(f.contains(&"simplejson/__init__.py".to_owned()), "{f:?}");
+        assert!(
+            !f.iter()
+                .any(|n| n.ends_with(".pyc") || n.contains("__pycache__")),
+            "{f:?}"
+        );
+        assert!(!f.iter().any(|n| n.ends_with("/INSTALLER")), "{f:?}");
+    }
+    assert!(
+        x86.iter().any(|n| n.ends_with("x86_64-linux-gnu.so")),
+        "{x86:?}"
+    );
+    assert!(!x86.iter().any(|n| n.contains("aarch64")), "{x86:?}");
+    assert!(
+        arm.iter().any(|n| n.ends_with("aarch64-linux-gnu.so")),
+        "{arm:?}"
+    );
+    // The wheel's own record of its platform.
+    let wheel = |bytes: &[u8]| -> String {
+        let mut a = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let name = (0..a.len())
+            .map(|i| a.by_index(i).unwrap().name().unwrap().into_owned())
+            .find(|n| n.ends_with(".dist-info/WHEEL"))
+            .unwrap();
+        let mut text = String::new();
+        a.by_name(&name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    };
+    assert!(wheel(&zip_bytes(&dir, "pyapp-dev-echo")).contains("manylinux2014_x86_64"));
+    assert!(wheel(&zip_bytes(&dir, "pyapp-dev-echoArm")).contains("manylinux2014_aarch64"));
+    // A second package reuses the installed requirements and the zip.
+    let again = package_python(&dir);
+    assert_eq!(again, fns);
+}
+
+#[test]
+fn a_requirement_with_no_manylinux_wheel_is_an_error_naming_it() {
+    let dir = copy_of("python", "pybad");
+    std::fs::write(
+        dir.join("requirements.txt"),
+        "simplejson==3.20.1
+nosuchwheel==1.0
+",
+    )
+    .unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    c.args(["package", "-c"])
+        .arg(dir.join("wsdeploy.yml"))
+        .arg("--out")
+        .arg(out_of(&dir))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", root().join(".venv/wheelhouse"))
+        .env("PIP_CONFIG_FILE", "/dev/null");
+    for keep in ["HOME", "PYENV_ROOT"] {
+        if let Some(v) = std::env::var_os(keep) {
+            c.env(keep, v);
+        }
+    }
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`nosuchwheel`"), "{err}");
+    assert!(err.contains("manylinux"), "{err}");
 }
 
 /// Against the emulator: a change to the chat app's shared module uploads
@@ -390,7 +525,10 @@ fn deploy_uploads_exactly_the_functions_a_change_reaches() {
         .filter(|c| c.mutating && c.service != "logs")
         .map(|c| c.operation)
         .collect();
-    assert!(writes.is_empty(), "a second deploy writes nothing: {writes:?}");
+    assert!(
+        writes.is_empty(),
+        "a second deploy writes nothing: {writes:?}"
+    );
 
     // Change what both importers of the shared module use.
     let lib = dir.join("src/lib/chat.ts");
@@ -409,7 +547,10 @@ fn deploy_uploads_exactly_the_functions_a_change_reaches() {
     changed.sort();
     assert_eq!(
         changed,
-        [format!("{name}-dev-connect"), format!("{name}-dev-sendMessage")],
+        [
+            format!("{name}-dev-connect"),
+            format!("{name}-dev-sendMessage")
+        ],
         "{plan}"
     );
     em.clear_calls();

@@ -3,14 +3,16 @@
 //! Per function, by its `build` setting (`config::model::Build`): the code
 //! directory zipped as it is (`package`; functions with the same code
 //! setting share one package), a Node.js bundle (`node`, esbuild), or the
-//! code with its Python requirements. Builds run in parallel, and bundles
-//! are cached under `<project>/.wsdeploy/build/` (`cache`), keyed by
-//! everything they are built from.
+//! code with its Python requirements installed for Lambda (`python`).
+//! Builds run in parallel; bundles, installed requirements and the zips
+//! made with them are cached under `<project>/.wsdeploy/build/` (`cache`),
+//! keyed by everything they are built from.
 
 pub mod cache;
 pub mod node;
 pub mod package;
 pub mod python;
+mod with_requirements;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,12 @@ pub enum BuildError {
         function: String,
         #[source]
         source: node::NodeError,
+    },
+    #[error("building `{function}`: {source}")]
+    Python {
+        function: String,
+        #[source]
+        source: python::PythonError,
     },
     #[error("packaging stopped: {0}")]
     Stopped(String),
@@ -128,7 +136,10 @@ fn build_one(f: &Function, cache_root: &Path, shared: &Shared) -> Result<Arc<Pac
                 .map(Arc::new)
                 .map_err(node_err)
         }
-        Build::Files | Build::Python { .. } => plain(f, &f.code, shared),
+        Build::Python { requirements } => {
+            with_requirements::build(f, requirements, cache_root).map(Arc::new)
+        }
+        Build::Files => plain(f, &f.code, shared),
     }
 }
 
