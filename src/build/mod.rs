@@ -60,17 +60,29 @@ impl BuildError {
 /// Package by function name.
 pub type Packages = BTreeMap<String, Arc<Package>>;
 
+/// One function's package is ready.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub function: String,
+    pub elapsed: std::time::Duration,
+    /// It came from the build cache.
+    pub cached: bool,
+}
+
+/// Told as each package is ready (for progress).
+pub type OnBuilt = dyn Fn(Built) + Send + Sync;
+
 /// Builds every function's package, on the blocking pool.
-pub async fn packages(config: &Config) -> Result<Packages, BuildError> {
+pub async fn packages(config: &Config, on_built: Arc<OnBuilt>) -> Result<Packages, BuildError> {
     let config = config.clone();
-    tokio::task::spawn_blocking(move || build_all(&config))
+    tokio::task::spawn_blocking(move || build_all(&config, &*on_built))
         .await
         .map_err(|e| BuildError::Stopped(e.to_string()))?
 }
 
 /// Builds every function's package, several at once; the first error (in
 /// function order) wins.
-pub fn build_all(config: &Config) -> Result<Packages, BuildError> {
+pub fn build_all(config: &Config, on_built: &OnBuilt) -> Result<Packages, BuildError> {
     let cache_root = cache::root_of(&config.file);
     let functions: Vec<&Function> = config.functions.values().collect();
     let next = Mutex::new(0usize);
@@ -91,7 +103,15 @@ pub fn build_all(config: &Config) -> Result<Packages, BuildError> {
                         i
                     };
                     let Some(f) = functions.get(i) else { return };
+                    let start = std::time::Instant::now();
                     let r = build_one(f, &cache_root, &shared);
+                    if let Ok(p) = &r {
+                        on_built(Built {
+                            function: f.function_name.clone(),
+                            elapsed: start.elapsed(),
+                            cached: p.cached,
+                        });
+                    }
                     if let Ok(mut all) = results.lock() {
                         all.insert(i, r);
                     }

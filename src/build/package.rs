@@ -33,6 +33,8 @@ pub struct Package {
     pub files: Vec<String>,
     /// The tool that built it (`esbuild 0.25.0`), when one did.
     pub tool: Option<String>,
+    /// Read from the build cache rather than built now.
+    pub cached: bool,
 }
 
 impl std::fmt::Debug for Package {
@@ -88,6 +90,7 @@ pub fn build(code: &Code) -> Result<Package, PackageError> {
                 sha256: sha256_base64(&bytes),
                 files: Vec::new(),
                 tool: None,
+                cached: false,
                 bytes,
             }
         }
@@ -215,6 +218,7 @@ pub fn zip_entries(mut entries: Vec<Entry>, what: &Path) -> Result<Package, Pack
         sha256: sha256_base64(&bytes),
         files: entries.into_iter().map(|e| e.name).collect(),
         tool: None,
+        cached: false,
         bytes,
     })
 }
@@ -225,6 +229,7 @@ pub fn from_zip_bytes(bytes: Vec<u8>, files: Vec<String>, tool: Option<String>) 
         sha256: sha256_base64(&bytes),
         files,
         tool,
+        cached: true,
         bytes,
     }
 }

@@ -11,12 +11,12 @@ use crate::pipeline::outputs::{Deployed, domain};
 use crate::pipeline::{self, Options};
 
 pub async fn run(config: &Config, opts: &Options, printer: &Printer) -> Result<Exit, Error> {
-    let planned = pipeline::plan_deploy(config, opts).await?;
+    let progress = Progress::new(printer);
+    let planned = pipeline::plan_deploy(config, opts, &progress).await?;
     if !printer.is_json() {
         printer.message(&plan::text(&planned.plan));
     }
     let applies = !planned.plan.is_empty();
-    let progress = Progress::new(printer);
     let (planned, report) = pipeline::deploy(planned, config, opts, &progress).await?;
     if applies && !printer.is_json() {
         printer.message(&report::text(&report, "Applied", progress.took()));

@@ -3,6 +3,7 @@
 
 use super::{Error, Exit};
 use crate::config::model::Config;
+use crate::output::progress::Progress;
 use crate::output::{Printer, plan};
 use crate::pipeline::{self, Options};
 
@@ -12,7 +13,7 @@ pub async fn run(
     printer: &Printer,
     exit_code: bool,
 ) -> Result<Exit, Error> {
-    let planned = pipeline::plan_deploy(config, opts).await?;
+    let planned = pipeline::plan_deploy(config, opts, &Progress::new(printer)).await?;
     if printer.is_json() {
         printer.json(&plan::json(&planned.plan));
     } else {

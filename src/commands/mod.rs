@@ -240,7 +240,13 @@ pub fn load(cli: &Cli, whole: bool) -> Loaded {
 /// Loads the config and shows its problems; a config with errors is an
 /// error. Warnings of a valid config are shown only as text.
 fn load_valid(cli: &Cli, printer: &Printer, whole: bool) -> Result<Config, Error> {
-    let mut loaded = load(cli, whole);
+    let mut loaded = load(cli, true);
+    if !whole && loaded.config.is_none() {
+        // Only the identity is needed. The whole config, when it is valid,
+        // also names the functions, which lets observing read them in its
+        // first round; without it they are found through their roles.
+        loaded = load(cli, false);
+    }
     let diags = &loaded.diagnostics.items;
     if !diags.is_empty() && (loaded.config.is_none() || !printer.is_json()) {
         printer.message(&diagnostics::diagnostics(

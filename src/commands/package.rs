@@ -32,7 +32,16 @@ struct Entry {
 }
 
 pub fn run(config: &Config, out: &Path, printer: &Printer) -> Result<Exit, Error> {
-    let packages = build::build_all(config)?;
+    let interactive = printer.interactive() && !printer.is_json();
+    let packages = build::build_all(config, &|b| {
+        if interactive && !b.cached {
+            crate::output::say_line(&format!(
+                "  built {} ({:.1} s)",
+                b.function,
+                b.elapsed.as_secs_f64()
+            ));
+        }
+    })?;
     let write = |path: &Path, bytes: &[u8]| {
         std::fs::write(path, bytes).map_err(|source| Error::Write {
             path: path.to_path_buf(),

@@ -135,7 +135,11 @@ impl Reporter for Progress<'_> {
             Note::Applying { total, lock_free } => self.start(total, lock_free),
             Note::Applied => self.finish(),
             Note::ReleaseFailed(e) => super::errors::warn_aws(&e),
-            Note::Replanned(_) | Note::LockFreeRefused { .. } => {}
+            // A build worth telling about: on a terminal, when it ran.
+            Note::Built(b) if text && self.printer.interactive() && !b.cached => super::say_line(
+                &format!("  built {} ({:.1} s)", b.function, b.elapsed.as_secs_f64()),
+            ),
+            Note::Replanned(_) | Note::LockFreeRefused { .. } | Note::Built(_) => {}
         }
     }
 

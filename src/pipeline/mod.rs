@@ -76,6 +76,8 @@ pub enum Note {
     Applied,
     /// The lock could not be released (the run's work is done).
     ReleaseFailed(AwsError),
+    /// A function's package is ready.
+    Built(build::Built),
 }
 
 /// Told what happens while the pipeline runs.
@@ -121,8 +123,27 @@ pub async fn connect_observe(config: &Config, opts: &Options) -> Result<(Aws, Ob
 }
 
 /// Builds the packages while reading live state, then plans.
-pub async fn plan_deploy(config: &Config, opts: &Options) -> Result<Planned, Error> {
-    let (packages, observed) = tokio::join!(build::packages(config), connect_observe(config, opts));
+pub async fn plan_deploy(
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+) -> Result<Planned, Error> {
+    // The builds run on other threads: what they tell goes through a
+    // channel to this one.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let on_built: std::sync::Arc<build::OnBuilt> = std::sync::Arc::new(move |b| {
+        let _ = tx.send(b);
+    });
+    let building = build::packages(config, on_built);
+    let telling = async {
+        while let Some(b) = rx.recv().await {
+            reporter.note(Note::Built(b));
+        }
+    };
+    let ((packages, ()), observed) = tokio::join!(
+        async { tokio::join!(building, telling) },
+        connect_observe(config, opts)
+    );
     let packages = packages?;
     let (aws, observed) = observed?;
     replan(aws, config, packages, observed)

@@ -255,11 +255,7 @@ impl Validator<'_, '_, '_> {
                 let list = if h.interpolated {
                     "file for the interpolated handler".to_owned()
                 } else {
-                    candidates
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
+                    candidate_list(&candidates)
                 };
                 self.err_hint(
                     h.pos,
@@ -429,6 +425,29 @@ impl Validator<'_, '_, '_> {
 
 /// The permissions, defaults first, without duplicates. Malformed ones are
 /// left out: `check_function_fields` reported them.
+/// The files a handler may name, for a message: `` `src/a.ts` (or .mts,
+/// .js) `` when they differ only by extension, else each in full.
+fn candidate_list(candidates: &[String]) -> String {
+    let split = |c: &String| {
+        c.rsplit_once('.')
+            .map(|(s, e)| (s.to_owned(), e.to_owned()))
+    };
+    let parts: Option<Vec<(String, String)>> = candidates.iter().map(split).collect();
+    match (candidates.first(), parts) {
+        (Some(first), Some(parts))
+            if parts.len() > 1 && parts.iter().all(|(stem, _)| *stem == parts[0].0) =>
+        {
+            let others: Vec<String> = parts[1..].iter().map(|(_, e)| format!(".{e}")).collect();
+            format!("`{first}` (or {})", others.join(", "))
+        }
+        _ => candidates
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
 fn merge_permissions(f: &RawFunction, d: &RawFunction) -> Vec<Statement> {
     let mut permissions: Vec<Statement> = Vec::new();
     for p in d
