@@ -41,7 +41,7 @@ pub enum BuildError {
     Python {
         function: String,
         #[source]
-        source: python::PythonError,
+        source: Box<python::PythonError>,
     },
     #[error("packaging stopped: {0}")]
     Stopped(String),
@@ -82,7 +82,10 @@ pub async fn packages(config: &Config, on_built: Arc<OnBuilt>) -> Result<Package
 
 /// Builds every function's package, several at once; the first error (in
 /// function order) wins.
-pub fn build_all(config: &Config, on_built: &OnBuilt) -> Result<Packages, BuildError> {
+pub fn build_all(
+    config: &Config,
+    on_built: &(dyn Fn(Built) + Sync),
+) -> Result<Packages, BuildError> {
     let cache_root = cache::root_of(&config.file);
     let functions: Vec<&Function> = config.functions.values().collect();
     let next = Mutex::new(0usize);

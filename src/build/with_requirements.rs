@@ -21,7 +21,7 @@ use crate::config::model::Function;
 pub fn build(f: &Function, requirements: &Path, cache_root: &Path) -> Result<Package, BuildError> {
     let err = |source| BuildError::Python {
         function: f.function_name.clone(),
-        source,
+        source: Box::new(source),
     };
     let target = Target::new(&f.runtime, f.architecture.as_str()).ok_or_else(|| {
         err(python::PythonError::BadTarget {
