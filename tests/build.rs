@@ -390,8 +390,21 @@ fn unbundled_code_ships_as_it_is() {
     );
 }
 
-/// `package` of the Python fixture with pip reading only the wheels that
-/// tests/emulator/setup downloaded.
+/// pip reading only the wheels that tests/emulator/setup downloaded.
+fn offline_pip(c: &mut Command) -> &mut Command {
+    c.env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", root().join(".venv/wheelhouse"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    for keep in ["HOME", "PYENV_ROOT"] {
+        if let Some(v) = std::env::var_os(keep) {
+            c.env(keep, v);
+        }
+    }
+    c
+}
+
+/// `package` of a Python project, offline.
 fn package_python(dir: &Path) -> BTreeMap<String, serde_json::Value> {
     let out = out_of(dir);
     let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
@@ -401,17 +414,8 @@ fn package_python(dir: &Path) -> BTreeMap<String, serde_json::Value> {
         .arg(&out)
         .args(["--output", "json"])
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_NO_INDEX", "1")
-        .env("PIP_FIND_LINKS", root().join(".venv/wheelhouse"))
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-    for keep in ["HOME", "PYENV_ROOT"] {
-        if let Some(v) = std::env::var_os(keep) {
-            c.env(keep, v);
-        }
-    }
-    let o = ok(c.output().unwrap());
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let o = ok(offline_pip(&mut c).output().unwrap());
     let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     manifest["functions"]
         .as_array()
@@ -487,16 +491,8 @@ nosuchwheel==1.0
         .arg("--out")
         .arg(out_of(&dir))
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_NO_INDEX", "1")
-        .env("PIP_FIND_LINKS", root().join(".venv/wheelhouse"))
-        .env("PIP_CONFIG_FILE", "/dev/null");
-    for keep in ["HOME", "PYENV_ROOT"] {
-        if let Some(v) = std::env::var_os(keep) {
-            c.env(keep, v);
-        }
-    }
-    let o = c.output().unwrap();
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let o = offline_pip(&mut c).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("`nosuchwheel`"), "{err}");
@@ -562,4 +558,45 @@ fn deploy_uploads_exactly_the_functions_a_change_reaches() {
         .count();
     assert_eq!(uploads, 2);
     ok(cli::run(&em, &config, &["remove", "--yes"]));
+}
+
+/// Both fixtures deploy, and what Lambda reports as each function's
+/// `CodeSha256` is the `sha256` of `package`'s manifest.
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_runs_the_packages_the_manifest_describes() {
+    let em = Emulator::shared();
+    let lambda = aws_sdk_lambda::Client::new(&em.sdk_config());
+    for (fixture, python) in [("chat", false), ("python", true)] {
+        let dir = copy_of(fixture, fixture);
+        let config = dir.join("wsdeploy.yml");
+        let name = unique_name("pkg");
+        let yml = std::fs::read_to_string(&config).unwrap();
+        let app_line = yml.lines().find(|l| l.starts_with("app:")).unwrap();
+        std::fs::write(&config, yml.replace(app_line, &format!("app: {name}"))).unwrap();
+        let manifest = if python {
+            package_python(&dir)
+        } else {
+            package(&dir, true)
+        };
+        let mut deploy = cli::command(em, &config, &["deploy"]);
+        if python {
+            offline_pip(&mut deploy);
+        }
+        ok(deploy.output().unwrap());
+        for (function, entry) in &manifest {
+            let live = lambda
+                .get_function()
+                .function_name(function)
+                .send()
+                .await
+                .unwrap();
+            let c = live.configuration().unwrap();
+            assert_eq!(c.code_sha256(), entry["sha256"].as_str(), "{function}");
+            assert_eq!(c.code_size(), entry["size"].as_i64().unwrap(), "{function}");
+            let arch = c.architectures()[0].as_str();
+            assert_eq!(arch, entry["architecture"].as_str().unwrap(), "{function}");
+        }
+        let mut remove = cli::command(em, &config, &["remove", "--yes"]);
+        ok(remove.output().unwrap());
+    }
 }
