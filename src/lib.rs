@@ -20,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod desired;
+pub mod local;
 pub mod diagnostic;
 pub mod names;
 pub mod output;

@@ -1,0 +1,8 @@
+//! `wsdeploy dev`: the app served on this machine as API Gateway would
+//! serve it (the contract's dev.md).
+//!
+//! - `invoke`: what the gateway asks of the handlers, and how that fails;
+//! - `runtime`: warm worker processes behind a local Lambda Runtime API;
+//! - `gateway`: the WebSocket endpoint and `@connections`.
+
+pub mod invoke;
