@@ -19,6 +19,10 @@ mod api;
 mod shims;
 mod worker;
 
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_failures;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
