@@ -22,6 +22,8 @@ mod worker;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_api;
+#[cfg(test)]
 mod tests_failures;
 
 use std::collections::BTreeMap;
@@ -296,6 +298,13 @@ impl Inner {
             return Err(InvokeError::Crashed("the pool is shut down".to_owned()));
         }
         Ok(worker)
+    }
+}
+
+impl Drop for Inner {
+    /// A pool dropped without `shutdown` still leaves no worker running.
+    fn drop(&mut self) {
+        lock(&self.live).iter().for_each(Control::kill);
     }
 }
 

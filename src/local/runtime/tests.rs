@@ -234,6 +234,19 @@ async fn a_second_invocation_reuses_the_warm_worker() {
         (json!(1), json!(2))
     );
     assert_eq!(first["pid"], second["pid"]);
+    let pid = first["pid"].as_u64().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields[2],
+        pid.to_string(),
+        "the worker leads its own process group"
+    );
     assert_eq!(pool.invoke("py", json!({})).await.unwrap(), json!(1));
     assert_eq!(pool.invoke("py", json!({})).await.unwrap(), json!(2));
     assert_eq!(pool.workers()["node"], (0, 1));
