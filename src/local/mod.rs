@@ -6,3 +6,4 @@
 //! - `gateway`: the WebSocket endpoint and `@connections`.
 
 pub mod invoke;
+pub mod runtime;
