@@ -66,7 +66,7 @@ async fn network_loss_is_1006() {
 #[tokio::test]
 async fn idle_connections_close_with_1001() {
     let mut limits = limits();
-    limits.idle = Duration::from_millis(400);
+    limits.idle = Duration::from_millis(700);
     let server = Server::start(chat_api(), limits).await;
     let mut client = server.connect().await;
     // Messages keep it open past the idle timeout.
@@ -77,7 +77,7 @@ async fn idle_connections_close_with_1001() {
     }
     let started = Instant::now();
     assert_eq!(next_close(&mut client).await, (1001, "Going away".into()));
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() >= Duration::from_millis(600));
     let events = server.fake.wait("disconnect", 1).await;
     assert_eq!(code_reason(&events[0]), (1001, "Going away".into()));
     server.shutdown().await;
