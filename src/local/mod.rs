@@ -5,5 +5,6 @@
 //! - `runtime`: warm worker processes behind a local Lambda Runtime API;
 //! - `gateway`: the WebSocket endpoint and `@connections`.
 
+pub mod gateway;
 pub mod invoke;
 pub mod runtime;
