@@ -82,6 +82,21 @@ pub enum Command {
         #[arg(long, value_name = "DIR", default_value = ".wsdeploy/package")]
         out: PathBuf,
     },
+    /// Serve the app on this machine as API Gateway would, with its handlers running warm.
+    Dev {
+        /// The address to listen on (anything but loopback makes the API reachable from the network).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The port (0 picks a free one; the printed URL tells which).
+        #[arg(long, default_value_t = 3001)]
+        port: u16,
+        /// Close connections idle this long, in seconds (API Gateway: 10 minutes).
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        idle_timeout: u64,
+        /// Close connections this old, in seconds (API Gateway: 2 hours).
+        #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
+        max_connection: u64,
+    },
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
 }

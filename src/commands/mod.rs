@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod deploy;
+mod dev;
 mod diff;
 mod info;
 mod package;
@@ -78,6 +79,8 @@ pub enum Error {
     Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
+    #[error(transparent)]
+    Serve(#[from] crate::local::serve::ServeError),
     #[error("writing `{}`: {source}", path.display())]
     Write {
         path: std::path::PathBuf,
@@ -115,6 +118,16 @@ impl Error {
                 hint: e.hint().map(str::to_owned),
             },
             Error::Write { .. } => message("WriteFailed", None),
+            Error::Serve(crate::local::serve::ServeError::Build(e)) => Problem::Message {
+                code: "BuildFailed",
+                message: errors::chain(e),
+                hint: e.hint().map(str::to_owned),
+            },
+            Error::Serve(e) => Problem::Message {
+                code: "DevFailed",
+                message: errors::chain(e),
+                hint: None,
+            },
         }
     }
 }
@@ -143,6 +156,27 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Validate => Ok(validate::run(cli, &printer)),
         Command::Package { out } => {
             load_valid(cli, &printer, true).and_then(|c| package::run(&c, out, &printer))
+        }
+        Command::Dev {
+            host,
+            port,
+            idle_timeout,
+            max_connection,
+        } => {
+            let flags = dev::Flags {
+                host: host.clone(),
+                port: *port,
+                endpoint_url: cli.endpoint_url.clone(),
+                idle_timeout: *idle_timeout,
+                max_connection: *max_connection,
+            };
+            load_valid(cli, &printer, true).and_then(|c| {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(Error::Runtime)?;
+                runtime.block_on(dev::run(&c, &flags, &printer))
+            })
         }
         Command::Schema => {
             printer.data(&crate::schema::schema_text());

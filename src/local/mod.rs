@@ -3,8 +3,10 @@
 //!
 //! - `invoke`: what the gateway asks of the handlers, and how that fails;
 //! - `runtime`: warm worker processes behind a local Lambda Runtime API;
-//! - `gateway`: the WebSocket endpoint and `@connections`.
+//! - `gateway`: the WebSocket endpoint and `@connections`;
+//! - `serve`: the config turned into both, started on one listener.
 
 pub mod gateway;
 pub mod invoke;
 pub mod runtime;
+pub mod serve;

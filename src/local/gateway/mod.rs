@@ -22,7 +22,7 @@
 //! - `clock`: API Gateway's time formats and ids;
 //! - `tap`: the listener that keeps header names as the client wrote them.
 
-mod clock;
+pub mod clock;
 mod connect;
 mod connection;
 mod events;

@@ -1,0 +1,170 @@
+//! `wsdeploy dev`: the app served on this machine as API Gateway would
+//! serve it, until Ctrl-C. Prints the URLs on stdout, one line per event
+//! and the handlers' output on stderr (`--output json`: one JSON object per
+//! line on stdout instead).
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Error, Exit};
+use crate::config::model::Config;
+use crate::local::gateway::EventLog;
+use crate::local::runtime::Stream;
+use crate::local::serve::{self, Options};
+use crate::output::{Printer, say_line};
+
+/// The flags of `wsdeploy dev`.
+pub struct Flags {
+    pub host: String,
+    pub port: u16,
+    pub endpoint_url: Option<String>,
+    pub idle_timeout: u64,
+    pub max_connection: u64,
+}
+
+pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Exit, Error> {
+    if !is_loopback(&flags.host) {
+        say_line(&format!(
+            "warning: listening on {}: the local API is reachable from the network, with no AWS in front of it",
+            flags.host
+        ));
+    }
+    let opts = Options {
+        host: flags.host.clone(),
+        port: flags.port,
+        endpoint_url: flags.endpoint_url.clone(),
+        idle_timeout: Duration::from_secs(flags.idle_timeout),
+        max_connection: Duration::from_secs(flags.max_connection),
+        credentials: credentials(),
+    };
+    let json_out = printer.is_json();
+    let on_event: crate::local::gateway::OnEvent =
+        Arc::new(move |e: EventLog| log_event(&e, json_out));
+    let on_output: crate::local::runtime::OutputFn =
+        Arc::new(move |function: &str, stream: Stream, line: &str| {
+            log_output(function, stream, line, json_out)
+        });
+    let server = serve::start(config, &opts, on_event, on_output)
+        .await
+        .map_err(Error::Serve)?;
+    let (url, endpoint) = (
+        server.url(&config.stage),
+        server.management_endpoint(&config.stage),
+    );
+    if json_out {
+        line_out(&json!({"url": url, "managementEndpoint": endpoint}).to_string());
+    } else {
+        printer.data(&format!("url: {url}\nmanagementEndpoint: {endpoint}\n"));
+    }
+    server
+        .run(stop_signal())
+        .await
+        .map_err(|e| Error::Serve(serve::ServeError::Workers(e)))?;
+    Ok(Exit::Ok)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The handlers sign their SDK calls with dev's credentials, or with dummy
+/// ones when dev has none (the local API does not check them).
+fn credentials() -> Vec<(String, String)> {
+    let from_env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (
+        from_env("AWS_ACCESS_KEY_ID"),
+        from_env("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Some(id), Some(secret)) => {
+            let mut c = vec![
+                ("AWS_ACCESS_KEY_ID".to_owned(), id),
+                ("AWS_SECRET_ACCESS_KEY".to_owned(), secret),
+            ];
+            if let Some(token) = from_env("AWS_SESSION_TOKEN") {
+                c.push(("AWS_SESSION_TOKEN".to_owned(), token));
+            }
+            c
+        }
+        _ => vec![
+            ("AWS_ACCESS_KEY_ID".to_owned(), "wsdeploy-dev".to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                "wsdeploy-dev".to_owned(),
+            ),
+        ],
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = sigterm => {}
+    }
+}
+
+/// One line on stdout, flushed (events arrive from many tasks).
+fn line_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
+fn log_event(e: &EventLog, json_out: bool) {
+    let millis = e.duration.as_secs_f64() * 1000.0;
+    if json_out {
+        line_out(
+            &json!({
+                "event": "route",
+                "connectionId": e.connection_id,
+                "routeKey": e.route_key,
+                "status": e.status,
+                "durationMs": (millis * 10.0).round() / 10.0,
+                "error": e.error,
+            })
+            .to_string(),
+        );
+        return;
+    }
+    let error = e
+        .error
+        .as_deref()
+        .map(|x| format!(" {x}"))
+        .unwrap_or_default();
+    say_line(&format!(
+        "{} {} {} {} {millis:.0} ms{error}",
+        crate::local::gateway::clock::iso8601(e.time),
+        e.connection_id,
+        e.route_key,
+        e.status
+    ));
+}
+
+fn log_output(function: &str, stream: Stream, line: &str, json_out: bool) {
+    if json_out {
+        let stream = match stream {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        };
+        line_out(
+            &json!({"event": "output", "function": function, "stream": stream, "line": line})
+                .to_string(),
+        );
+    } else {
+        say_line(&format!("[{function}] {line}"));
+    }
+}

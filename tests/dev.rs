@@ -1,0 +1,288 @@
+//! `wsdeploy dev` end to end: the binary serving fixtures/dev, real
+//! WebSocket clients, real handlers in warm workers (TypeScript bundles,
+//! Python), and the official AWS SDKs against `@connections`: boto3 and
+//! the JavaScript SDK v3 must get `GoneException` for a closed
+//! connection, the GET shape, and 413 over 128 KB.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `wsdeploy dev`: its URLs, and what it printed on stderr.
+struct Dev {
+    child: Child,
+    url: String,
+    endpoint: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Dev {
+    fn start(config: &Path) -> Dev {
+        let esbuild = wsdeploy::build::node::Esbuild::find(&root())
+            .expect("npm ci")
+            .path;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+            .args(["dev", "--port", "0", "-c"])
+            .arg(config)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("ESBUILD_BINARY_PATH", esbuild)
+            .envs(
+                ["HOME", "PYENV_ROOT"]
+                    .iter()
+                    .filter_map(|k| std::env::var_os(k).map(|v| (k.to_string(), v))),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wsdeploy dev starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let lines = stderr.clone();
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut read = || {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            line.trim().to_owned()
+        };
+        let url = read();
+        let endpoint = read();
+        let url = url
+            .strip_prefix("url: ")
+            .unwrap_or_else(|| panic!("dev printed {url:?}; stderr: {:?}", stderr.lock().unwrap()))
+            .to_owned();
+        let endpoint = endpoint
+            .strip_prefix("managementEndpoint: ")
+            .unwrap()
+            .to_owned();
+        Dev {
+            child,
+            url,
+            endpoint,
+            stderr,
+        }
+    }
+
+    fn stderr_has(&self, needle: &str) -> bool {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(needle))
+    }
+
+    /// Waits up to 10 s for a line on stderr.
+    async fn wait_stderr(&self, needle: &str) {
+        for _ in 0..200 {
+            if self.stderr_has(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no {needle:?} on stderr: {:?}", self.stderr.lock().unwrap());
+    }
+
+    /// Ctrl-C: exits 0 once every `$disconnect` ran.
+    fn interrupt(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{:?}", self.stderr.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn fixture() -> PathBuf {
+    root().join("fixtures/dev/wsdeploy.yml")
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn send(ws: &mut Socket, text: &str) {
+    ws.send(Message::text(text)).await.unwrap();
+}
+
+async fn recv(ws: &mut Socket) -> String {
+    let next = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("an answer within 10 s");
+    match next {
+        Some(Ok(Message::Text(t))) => t.to_string(),
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routes_two_way_answers_errors_python_and_the_sdk_through_connections() {
+    let dev = Dev::start(&fixture());
+    assert!(
+        dev.url.starts_with("ws://127.0.0.1:") && dev.url.ends_with("/dev"),
+        "{}",
+        dev.url
+    );
+    let (mut ws, _) = connect_async(&dev.url).await.unwrap();
+    send(&mut ws, r#"{"action":"echo","text":"hi there"}"#).await;
+    assert_eq!(recv(&mut ws).await, "hi there");
+    // The handler's error is Lambda's: the client gets API Gateway's answer.
+    send(&mut ws, r#"{"action":"boom"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut ws).await).unwrap();
+    assert_eq!(v["message"], "Internal server error");
+    assert!(
+        v["connectionId"].is_string() && v["requestId"].is_string(),
+        "{v}"
+    );
+    // $default answers through @connections with the JavaScript SDK v3.
+    send(&mut ws, "not json").await;
+    assert_eq!(recv(&mut ws).await, "default got: not json");
+    // Python, with Lambda's context.
+    send(&mut ws, r#"{"action":"py","name":"ann"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut ws).await).unwrap();
+    assert_eq!(v, serde_json::json!({"hello": "ann", "remaining": true}));
+    // What a handler sees.
+    send(&mut ws, r#"{"action":"whoami"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut ws).await).unwrap();
+    assert_eq!(v["greeting"], "hello");
+    assert_eq!(v["managementEndpoint"], dev.endpoint);
+    assert_eq!(v["functionName"], "devapp-dev-whoami");
+    let ctx = &v["requestContext"];
+    assert_eq!(ctx["routeKey"], "whoami");
+    assert_eq!(ctx["eventType"], "MESSAGE");
+    assert_eq!(ctx["stage"], "dev");
+    assert_eq!(
+        format!("http://{}/dev", ctx["domainName"].as_str().unwrap()),
+        dev.endpoint
+    );
+    // A handler's output is shown with its function's name; every event
+    // has a line.
+    dev.wait_stderr("whoami 200").await;
+    ws.close(None).await.unwrap();
+    dev.wait_stderr("disconnect ").await;
+    assert!(
+        dev.stderr_has("[disconnect] disconnect "),
+        "{:?}",
+        dev.stderr.lock().unwrap()
+    );
+    let stderr = dev.interrupt();
+    assert!(stderr.iter().any(|l| l.contains("1005")), "{stderr:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_refuses_and_selects_the_subprotocol_only_when_the_handler_says() {
+    let dev = Dev::start(&fixture());
+    let refused = connect_async(format!("{}?deny=1", dev.url)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
+        other => panic!("expected 403, got {other:?}"),
+    }
+    let mut req = dev.url.as_str().into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", "other, chat".parse().unwrap());
+    let (_, resp) = connect_async(req).await.unwrap();
+    assert_eq!(
+        resp.headers()
+            .get("sec-websocket-protocol")
+            .map(|v| v.to_str().unwrap()),
+        Some("chat")
+    );
+    let mut req = dev.url.as_str().into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", "other".parse().unwrap());
+    // Nothing is echoed when the handler selects nothing (a client that
+    // insists on a protocol then refuses the connection itself).
+    match connect_async(req).await {
+        Ok((_, resp)) => assert!(resp.headers().get("sec-websocket-protocol").is_none()),
+        Err(e) => assert!(e.to_string().contains("SubProtocol"), "{e}"),
+    }
+    dev.interrupt();
+}
+
+/// Runs a script with the emulator's Python (it has boto3) or node.
+fn run_script(program: &str, script: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .arg(script)
+        .args(args)
+        .current_dir(root())
+        .env("AWS_ACCESS_KEY_ID", "dev")
+        .env("AWS_SECRET_ACCESS_KEY", "dev")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {script}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn boto3_and_the_javascript_sdk_get_aws_errors_from_connections() {
+    let dev = Dev::start(&fixture());
+    let (mut ws, _) = connect_async(&dev.url).await.unwrap();
+    // Learn the connection id from the handler's view of the event.
+    send(&mut ws, r#"{"action":"whoami"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut ws).await).unwrap();
+    let id = v["requestContext"]["connectionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // And of one that has closed.
+    let (mut gone, _) = connect_async(&dev.url).await.unwrap();
+    send(&mut gone, r#"{"action":"whoami"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut gone).await).unwrap();
+    let closed = v["requestContext"]["connectionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gone.close(None).await.unwrap();
+    dev.wait_stderr(&format!("disconnect {closed}")).await;
+
+    let python = root().join(".venv/bin/python");
+    let python = python.to_str().unwrap();
+    let js = root().join("tests/dev/connections.mjs");
+    let py = root().join("tests/dev/connections.py");
+    for (program, script) in [
+        (python, py.to_str().unwrap()),
+        ("node", js.to_str().unwrap()),
+    ] {
+        let out = run_script(program, script, &[&dev.endpoint, &id, &closed]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["post"], "ok", "{program}: {v}");
+        assert_eq!(v["get"]["hasConnectedAt"], true, "{program}: {v}");
+        assert_eq!(v["get"]["sourceIp"], "127.0.0.1", "{program}: {v}");
+        assert_eq!(v["tooLarge"], 413, "{program}: {v}");
+        assert_eq!(v["gone"], "GoneException", "{program}: {v}");
+        // The POST reached the client.
+        assert_eq!(recv(&mut ws).await, "from the sdk", "{program}");
+    }
+    dev.interrupt();
+}
