@@ -32,6 +32,11 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
             flags.host
         ));
     }
+    if config.authorizer.is_some() {
+        say_line(
+            "warning: wsdeploy dev does not run the authorizer yet: every handshake reaches $connect",
+        );
+    }
     let opts = Options {
         host: flags.host.clone(),
         port: flags.port,
