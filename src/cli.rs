@@ -37,6 +37,9 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// Say more on stderr: each package built, and the tool that built it (esbuild's version).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
     /// How long, in seconds, to wait for another run's lock on this app and stage.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 300)]
     pub lock_timeout: u64,

@@ -600,3 +600,37 @@ async fn lambda_runs_the_packages_the_manifest_describes() {
         ok(remove.output().unwrap());
     }
 }
+
+/// `--verbose` says which tool built each package, and which came from
+/// the cache.
+#[test]
+fn verbose_names_the_bundler_and_the_cache() {
+    let dir = copy_of("bundle", "verbose");
+    let args = |_: ()| {
+        vec![
+            "package".to_owned(),
+            "-v".to_owned(),
+            "-c".to_owned(),
+            dir.join("wsdeploy.yml").to_string_lossy().into_owned(),
+            "--out".to_owned(),
+            out_of(&dir).to_string_lossy().into_owned(),
+        ]
+    };
+    let run = || {
+        let a = args(());
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = ok(wsdeploy(&refs, true));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let first = run();
+    assert!(
+        first.contains("built bundle-dev-greet with esbuild 0."),
+        "{first}"
+    );
+    assert!(!first.contains("(cached)"), "{first}");
+    let second = run();
+    assert!(
+        second.contains("built bundle-dev-greet with esbuild 0.") && second.contains("(cached)"),
+        "{second}"
+    );
+}

@@ -67,6 +67,8 @@ pub struct Built {
     pub elapsed: std::time::Duration,
     /// It came from the build cache.
     pub cached: bool,
+    /// The tool that built it (`esbuild 0.28.2`), when one did.
+    pub tool: Option<String>,
 }
 
 /// Told as each package is ready (for progress).
@@ -113,6 +115,7 @@ pub fn build_all(
                             function: f.function_name.clone(),
                             elapsed: start.elapsed(),
                             cached: p.cached,
+                            tool: p.tool.clone(),
                         });
                     }
                     if let Ok(mut all) = results.lock() {

@@ -151,7 +151,8 @@ pub fn main() -> u8 {
 
 /// Runs a parsed command line; every failure is shown here.
 pub fn run(cli: &Cli) -> Exit {
-    let printer = Printer::new(cli.output);
+    let mut printer = Printer::new(cli.output);
+    printer.verbose = cli.verbose;
     let result = match &cli.command {
         Command::Validate => Ok(validate::run(cli, &printer)),
         Command::Package { out } => {

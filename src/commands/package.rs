@@ -33,13 +33,10 @@ struct Entry {
 
 pub fn run(config: &Config, out: &Path, printer: &Printer) -> Result<Exit, Error> {
     let interactive = printer.interactive() && !printer.is_json();
+    let verbose = printer.verbose;
     let packages = build::build_all(config, &|b| {
-        if interactive && !b.cached {
-            crate::output::say_line(&format!(
-                "  built {} ({:.1} s)",
-                b.function,
-                b.elapsed.as_secs_f64()
-            ));
+        if verbose || (interactive && !b.cached) {
+            crate::output::say_line(&crate::output::built_line(&b));
         }
     })?;
     let write = |path: &Path, bytes: &[u8]| {

@@ -37,6 +37,8 @@ pub enum Format {
 pub struct Printer {
     pub format: Format,
     pub stderr_style: Style,
+    /// `--verbose`: say which tools built the packages.
+    pub verbose: bool,
 }
 
 impl Printer {
@@ -44,6 +46,7 @@ impl Printer {
         let tty = std::io::stderr().is_terminal();
         let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Printer {
+            verbose: false,
             format,
             stderr_style: if tty {
                 Style::Rich { color }
@@ -81,6 +84,22 @@ impl Printer {
 pub fn say(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// The line that says a package is ready: `  built chat-dev-connect with
+/// esbuild 0.28.2 (0.1 s)`, or `(cached)`.
+pub fn built_line(b: &crate::build::Built) -> String {
+    let tool = b
+        .tool
+        .as_deref()
+        .map(|t| format!(" with {t}"))
+        .unwrap_or_default();
+    let when = if b.cached {
+        "cached".to_owned()
+    } else {
+        format!("{:.1} s", b.elapsed.as_secs_f64())
+    };
+    format!("  built {}{tool} ({when})", b.function)
 }
 
 /// One line to stderr.

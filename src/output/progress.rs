@@ -135,10 +135,13 @@ impl Reporter for Progress<'_> {
             Note::Applying { total, lock_free } => self.start(total, lock_free),
             Note::Applied => self.finish(),
             Note::ReleaseFailed(e) => super::errors::warn_aws(&e),
-            // A build worth telling about: on a terminal, when it ran.
-            Note::Built(b) if text && self.printer.interactive() && !b.cached => super::say_line(
-                &format!("  built {} ({:.1} s)", b.function, b.elapsed.as_secs_f64()),
-            ),
+            // A build worth telling about: on a terminal, when it ran;
+            // every one with `--verbose`.
+            Note::Built(b)
+                if self.printer.verbose || (text && self.printer.interactive() && !b.cached) =>
+            {
+                super::say_line(&super::built_line(&b))
+            }
             Note::Replanned(_) | Note::LockFreeRefused { .. } | Note::Built(_) => {}
         }
     }
