@@ -41,7 +41,7 @@ export const handler = async (event) => {{
   const body = JSON.parse(event.body);
   if (body.sleep) await new Promise((r) => setTimeout(r, body.sleep));
   calls += 1;
-  return {{ statusCode: 200, body: JSON.stringify({{ v: {version}, calls, tag: body.tag ?? null }}) }};
+  return {{ statusCode: 200, body: JSON.stringify({{ v: {version}, calls, tag: body.tag ?? null, greeting: process.env.GREETING ?? null }}) }};
 }};
 "
     )
@@ -265,6 +265,34 @@ async fn a_config_change_adding_a_route_serves_it() {
         .unwrap();
     assert_eq!(answer, Message::Text("pong".into()));
     assert_eq!(ask(&mut client, json!({"action": "echo"})).await["v"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_change_to_a_functions_environment_replaces_its_workers() {
+    let app = start_plain("environment").await;
+    let mut client = app.client().await;
+    assert_eq!(
+        ask(&mut client, json!({"action": "echo"})).await["greeting"],
+        Value::Null
+    );
+    app.write(
+        "wsdeploy.yml",
+        &CONFIG.replace(
+            "    timeout: 10\n",
+            "    timeout: 10\n    environment:\n      GREETING: hi\n",
+        ),
+    );
+    app.note("config reloaded", 0).await;
+    assert!(
+        app.notes().contains(&"reloaded echo".to_owned()),
+        "{:?}",
+        app.notes()
+    );
+    let answer = ask(&mut client, json!({"action": "echo"})).await;
+    assert_eq!(
+        (answer["greeting"].as_str(), answer["calls"].as_u64()),
+        (Some("hi"), Some(1))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
