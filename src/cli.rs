@@ -99,6 +99,9 @@ pub enum Command {
         /// Close connections this old, in seconds (API Gateway: 2 hours).
         #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
         max_connection: u64,
+        /// Do not watch the code and the config: serve what was built at start.
+        #[arg(long)]
+        no_reload: bool,
     },
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,

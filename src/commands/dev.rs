@@ -12,8 +12,10 @@ use serde_json::json;
 use super::{Error, Exit};
 use crate::config::model::Config;
 use crate::local::gateway::EventLog;
+use crate::local::reload::{self, ConfigSource, Note};
 use crate::local::runtime::Stream;
 use crate::local::serve::{self, Options};
+use crate::output::diagnostics::{self, Style};
 use crate::output::{Printer, say_line};
 
 /// The flags of `wsdeploy dev`.
@@ -23,6 +25,8 @@ pub struct Flags {
     pub endpoint_url: Option<String>,
     pub idle_timeout: u64,
     pub max_connection: u64,
+    /// How to load the config again on a change; `None`: `--no-reload`.
+    pub reload: Option<ConfigSource>,
 }
 
 pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Exit, Error> {
@@ -64,6 +68,13 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
     } else {
         printer.data(&format!("url: {url}\nmanagementEndpoint: {endpoint}\n"));
     }
+    let _reloader = flags.reload.clone().and_then(|source| {
+        let style = printer.stderr_style;
+        let on_note: reload::OnNote = Arc::new(move |note| log_note(note, json_out, style));
+        reload::watch(&server, source, on_note)
+            .map_err(|e| say_line(&format!("warning: reload is off: watching files: {e}")))
+            .ok()
+    });
     server
         .run(stop_signal())
         .await
@@ -172,4 +183,49 @@ fn log_output(function: &str, stream: Stream, line: &str, json_out: bool) {
     } else {
         say_line(&format!("[{function}] {line}"));
     }
+}
+
+/// One reload, on stderr (`--output json`: one JSON object on stdout).
+fn log_note(note: Note, json_out: bool, style: Style) {
+    if json_out {
+        let value = match &note {
+            Note::Reloaded { function, took } => {
+                json!({"event": "reload", "function": function, "durationMs": took.as_millis()})
+            }
+            Note::ConfigReloaded { took } => {
+                json!({"event": "configReload", "durationMs": took.as_millis()})
+            }
+            Note::BuildFailed { error, hint } => {
+                json!({"event": "reloadFailed", "error": error, "hint": hint})
+            }
+            Note::ConfigInvalid(loaded) => json!({
+                "event": "configInvalid",
+                "diagnostics": diagnostics::json_diagnostics(&loaded.file, &loaded.diagnostics.items),
+            }),
+            Note::Failed(error) => json!({"event": "reloadFailed", "error": error}),
+        };
+        line_out(&value.to_string());
+        return;
+    }
+    let text = match note {
+        Note::Reloaded { function, took } => {
+            format!("reloaded {function} ({:.1} s)", took.as_secs_f64())
+        }
+        Note::ConfigReloaded { took } => format!("config reloaded ({:.1} s)", took.as_secs_f64()),
+        Note::BuildFailed { error, hint } => {
+            let hint = hint.map(|h| format!("\n  hint: {h}")).unwrap_or_default();
+            format!("build failed: kept the previous code\n{error}{hint}")
+        }
+        Note::ConfigInvalid(loaded) => {
+            let shown = diagnostics::diagnostics(
+                &loaded.file,
+                loaded.source.as_deref(),
+                &loaded.diagnostics.items,
+                style,
+            );
+            format!("{}config invalid: kept the previous one", shown)
+        }
+        Note::Failed(error) => format!("reload failed: {error}"),
+    };
+    say_line(&text);
 }

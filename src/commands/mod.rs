@@ -163,6 +163,7 @@ pub fn run(cli: &Cli) -> Exit {
             port,
             idle_timeout,
             max_connection,
+            no_reload,
         } => {
             let flags = dev::Flags {
                 host: host.clone(),
@@ -170,6 +171,7 @@ pub fn run(cli: &Cli) -> Exit {
                 endpoint_url: cli.endpoint_url.clone(),
                 idle_timeout: *idle_timeout,
                 max_connection: *max_connection,
+                reload: (!no_reload).then(|| config_source(cli)),
             };
             load_valid(cli, &printer, true).and_then(|c| {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -254,10 +256,7 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
 /// Loads the config with the process environment: all of it, or only what
 /// identifies the app.
 pub fn load(cli: &Cli, whole: bool) -> Loaded {
-    let env_region = std::env::var("AWS_REGION")
-        .ok()
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.is_empty());
+    let env_region = env_region();
     let lookup = |name: &str| std::env::var(name).ok();
     let opts = LoadOptions {
         stage: cli.stage.as_deref(),
@@ -269,6 +268,24 @@ pub fn load(cli: &Cli, whole: bool) -> Loaded {
         config::load(&cli.config, &opts)
     } else {
         config::load_identity(&cli.config, &opts)
+    }
+}
+
+/// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+fn env_region() -> Option<String> {
+    std::env::var("AWS_REGION")
+        .ok()
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.is_empty())
+}
+
+/// How `load` loads the config, for `dev` to load it again on a change.
+fn config_source(cli: &Cli) -> crate::local::reload::ConfigSource {
+    crate::local::reload::ConfigSource {
+        file: cli.config.clone(),
+        stage: cli.stage.clone(),
+        region: cli.region.clone(),
+        env_region: env_region(),
     }
 }
 

@@ -5,7 +5,10 @@
 //! code; then starts the worker pool and the gateway on one listener.
 //!
 //! Plain values in (the config, the options), a running server out; the
-//! command prints and waits.
+//! command prints and waits. Each function's package is unpacked into a
+//! generation directory (`.wsdeploy/dev/<function>/<generation>/`), so that
+//! a reload (`super::reload`) unpacks new code beside the code that
+//! invocations in flight still run.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -16,7 +19,7 @@ use std::time::Duration;
 
 use super::gateway::{Api, Gateway, Limits, OnEvent, Route};
 use super::runtime::{FunctionSpec, OutputFn, Pool, PoolOptions};
-use crate::build::{self, Packages};
+use crate::build::{self, Package};
 use crate::config::model::{Build, Config, Function};
 use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE};
 
@@ -62,7 +65,23 @@ pub struct Server {
     pub addr: SocketAddr,
     pub gateway: Arc<Gateway>,
     pub pool: Pool,
+    /// The config served, and how (what a reload starts from).
+    pub config: Config,
+    pub opts: Options,
+    /// By short name: what each function's workers run.
+    pub running: BTreeMap<String, Running>,
+    /// The generation of the packages unpacked at start (a reload counts
+    /// on from it).
+    pub generation: u64,
     listener: Option<tokio::net::TcpListener>,
+}
+
+/// What one function's workers run: their settings, and the sha256 of the
+/// package unpacked in `spec.task_root` (`None` when it had no package).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    pub spec: FunctionSpec,
+    pub sha256: Option<String>,
 }
 
 impl Server {
@@ -115,8 +134,15 @@ pub async fn start(
             .await
             .map_err(|e| build::BuildError::Stopped(e.to_string()))??
     };
-    let endpoint = format!("http://{addr}/{}", config.stage);
-    let specs = specs(config, &packages, &endpoint, opts)?;
+    let endpoint = endpoint(addr, config);
+    let mut running = BTreeMap::new();
+    for f in config.functions.values() {
+        let _ = std::fs::remove_dir_all(dev_root(config).join(&f.function_name));
+        let package = packages.get(&f.function_name).map(|p| &**p);
+        let r = install(config, f, package, 0, &endpoint, opts)?;
+        running.insert(f.name.clone(), r);
+    }
+    let specs = running.values().map(|r| r.spec.clone()).collect();
     let region = region(config);
     let pool = Pool::start(
         specs,
@@ -143,11 +169,21 @@ pub async fn start(
         addr,
         gateway: Arc::new(gateway),
         pool,
+        config: config.clone(),
+        opts: opts.clone(),
+        running,
+        generation: 0,
         listener: Some(listener),
     })
 }
 
-fn region(config: &Config) -> String {
+/// `http://HOST:PORT/<stage>`: the management endpoint handlers are given.
+pub fn endpoint(addr: SocketAddr, config: &Config) -> String {
+    format!("http://{addr}/{}", config.stage)
+}
+
+/// The region the local API reports (`us-east-1` when none is set).
+pub fn region(config: &Config) -> String {
     config
         .region
         .clone()
@@ -186,41 +222,63 @@ fn local_api_id(app: &str, stage: &str) -> String {
     digest.chars().take(10).collect()
 }
 
-/// Each function's worker settings, its package unpacked where it runs.
-fn specs(
+/// `.wsdeploy/dev/`, beside the build cache.
+pub fn dev_root(config: &Config) -> PathBuf {
+    build::cache::root_of(&config.file)
+        .parent()
+        .map_or_else(|| PathBuf::from(".wsdeploy/dev"), |p| p.join("dev"))
+}
+
+/// Where generation `generation` of a function's package is unpacked.
+pub fn task_root(config: &Config, f: &Function, generation: u64) -> PathBuf {
+    dev_root(config)
+        .join(&f.function_name)
+        .join(generation.to_string())
+}
+
+/// A function's worker settings with its code in `task_root`.
+pub fn spec_for(
     config: &Config,
-    packages: &Packages,
+    f: &Function,
+    task_root: PathBuf,
     endpoint: &str,
     opts: &Options,
-) -> Result<Vec<FunctionSpec>, ServeError> {
-    let dev_root = build::cache::root_of(&config.file)
-        .parent()
-        .map_or_else(|| PathBuf::from(".wsdeploy/dev"), |p| p.join("dev"));
-    config
-        .functions
-        .values()
-        .map(|f| {
-            let task_root = dev_root.join(&f.function_name);
-            if let Some(p) = packages.get(&f.function_name) {
-                unpack(&p.bytes, &task_root).map_err(|detail| ServeError::Unpack {
-                    function: f.function_name.clone(),
-                    dir: task_root.clone(),
-                    detail,
-                })?;
-            }
-            Ok(FunctionSpec {
-                name: f.name.clone(),
-                function_name: f.function_name.clone(),
-                runtime: f.runtime.clone(),
-                handler: f.handler.clone(),
-                environment: environment(config, f, endpoint, opts),
-                timeout: Duration::from_secs(u64::from(f.timeout)),
-                memory_size: f.memory_size,
-                python_path: Vec::new(),
-                task_root,
-            })
-        })
-        .collect()
+) -> FunctionSpec {
+    FunctionSpec {
+        name: f.name.clone(),
+        function_name: f.function_name.clone(),
+        runtime: f.runtime.clone(),
+        handler: f.handler.clone(),
+        environment: environment(config, f, endpoint, opts),
+        timeout: Duration::from_secs(u64::from(f.timeout)),
+        memory_size: f.memory_size,
+        python_path: Vec::new(),
+        task_root,
+    }
+}
+
+/// Unpacks a function's package as generation `generation` and returns
+/// what its workers run.
+pub fn install(
+    config: &Config,
+    f: &Function,
+    package: Option<&Package>,
+    generation: u64,
+    endpoint: &str,
+    opts: &Options,
+) -> Result<Running, ServeError> {
+    let task_root = task_root(config, f, generation);
+    if let Some(p) = package {
+        unpack(&p.bytes, &task_root).map_err(|detail| ServeError::Unpack {
+            function: f.function_name.clone(),
+            dir: task_root.clone(),
+            detail,
+        })?;
+    }
+    Ok(Running {
+        spec: spec_for(config, f, task_root, endpoint, opts),
+        sha256: package.map(|p| p.sha256.clone()),
+    })
 }
 
 /// What a handler finds in its environment: its own variables, then what
