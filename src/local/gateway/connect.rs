@@ -1,5 +1,5 @@
 //! The handshake: `ws://HOST:PORT/<stage>` and `ws://HOST:PORT/`, the
-//! `$connect` route (2xx accepts, another status refuses the handshake
+//! authorizer (see `authorizer`), the `$connect` route (2xx accepts, another status refuses the handshake
 //! with it, a failure gives 502, the integration timeout 504), and the
 //! subprotocol, selected only when the handler names it in `headers`.
 
@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::events::{self, ConnCtx, Handshake, Request};
 use super::tap::Peer;
-use super::{Api, Failure, LiveGuard, Shared, clock, connection};
+use super::{Api, Failure, LiveGuard, Shared, authorizer, clock, connection};
 
 /// API Gateway's frame and message limits.
 pub const MAX_FRAME: usize = 32 * 1024;
@@ -83,24 +83,42 @@ async fn handshake(shared: Arc<Shared>, incoming: Incoming) -> Response {
     };
     let raw = incoming.peer.tap.take();
     let headers = &incoming.headers;
-    let ctx = Arc::new(ConnCtx {
+    let mut ctx = ConnCtx {
         id: clock::connection_id(),
         connected_at: SystemTime::now(),
         source_ip: incoming.peer.addr.ip().to_string(),
         user_agent: headers.get(header::USER_AGENT).map(text),
         domain: headers.get(header::HOST).map(text).unwrap_or_default(),
-    });
-    let (headers, multi_value_headers) = events::header_maps(headers, &raw);
+        authorizer: None,
+        access_key: None,
+    };
+    let (event_headers, multi_value_headers) = events::header_maps(headers, &raw);
     let pairs = Query::<Vec<(String, String)>>::try_from_uri(&incoming.uri)
         .map(|q| q.0)
         .unwrap_or_default();
     let handshake = Handshake {
-        headers,
+        headers: event_headers,
         multi_value_headers,
         query: events::query_maps(&pairs),
     };
     let api = shared.api();
-    match run_connect(&shared, &api, &ctx, &handshake).await {
+    let req = Request::now();
+    let started = Instant::now();
+    let seen = authorizer::Incoming {
+        headers,
+        uri: &incoming.uri,
+        query: &pairs,
+        handshake: &handshake,
+    };
+    match authorizer::authorize(&shared, &api, &ctx, &req, &seen).await {
+        Err(refusal) => return refusal,
+        Ok(granted) => {
+            ctx.authorizer = granted.authorizer;
+            ctx.access_key = granted.access_key;
+        }
+    }
+    let ctx = Arc::new(ctx);
+    match run_connect(&shared, &api, &ctx, &handshake, (req, started)).await {
         Err(refusal) => refusal,
         Ok(protocols) => {
             let guard = LiveGuard::new(&shared);
@@ -112,16 +130,16 @@ async fn handshake(shared: Arc<Shared>, incoming: Incoming) -> Response {
     }
 }
 
-/// Runs `$connect` when there is one: the subprotocols the handler
-/// selected, or the response that refuses the handshake.
+/// Runs `$connect` when there is one (the same request the authorizer
+/// saw, timed from its arrival): the subprotocols the handler selected,
+/// or the response that refuses the handshake.
 async fn run_connect(
     shared: &Shared,
     api: &Api,
     ctx: &ConnCtx,
     handshake: &Handshake,
+    (req, started): (Request, Instant),
 ) -> Result<Vec<String>, Response> {
-    let req = Request::now();
-    let started = Instant::now();
     let Some(route) = api.routes.get("$connect") else {
         shared.emit(&ctx.id, "$connect", req.time, started, 200, None);
         return Ok(Vec::new());

@@ -19,6 +19,12 @@ pub struct ConnCtx {
     pub user_agent: Option<String>,
     /// `HOST:PORT` as the client reached the server.
     pub domain: String,
+    /// `requestContext.authorizer`: what a Lambda authorizer returned
+    /// (`principalId` and its `context`).
+    pub authorizer: Option<Map<String, Value>>,
+    /// `requestContext.identity.accessKey`: the key an IAM signature
+    /// named.
+    pub access_key: Option<String>,
 }
 
 /// One event's own identity: its requestId and arrival time.
@@ -60,10 +66,19 @@ fn request_context(
         "connectionId": ctx.id,
         "apiId": api.api_id,
     });
-    match context {
+    let mut context = match context {
         Value::Object(map) => map,
         _ => Map::new(),
+    };
+    if let (Some(key), Some(Value::Object(identity))) =
+        (&ctx.access_key, context.get_mut("identity"))
+    {
+        identity.insert("accessKey".into(), Value::String(key.clone()));
     }
+    if let Some(authorizer) = &ctx.authorizer {
+        context.insert("authorizer".into(), Value::Object(authorizer.clone()));
+    }
+    context
 }
 
 /// The top level shared by every event: `requestContext`,

@@ -11,9 +11,9 @@
 //! the caller's). The server binds nothing itself: it serves the listener
 //! it is given.
 //!
-//! Not here yet: the Lambda and IAM authorizers of `$connect`.
-//!
 //! - `connect`: the handshake and `$connect`;
+//! - `authorizer`: the authorizer of `$connect` (Lambda REQUEST or IAM),
+//!   with `policy` (the Lambda authorizer's answer) and `sigv4` (IAM);
 //! - `connection`: one open connection (frames, routing, closes,
 //!   `$disconnect`);
 //! - `management`: `@connections`;
@@ -22,12 +22,15 @@
 //! - `clock`: API Gateway's time formats and ids;
 //! - `tap`: the listener that keeps header names as the client wrote them.
 
+mod authorizer;
 pub mod clock;
 mod connect;
 mod connection;
 mod events;
 mod management;
+mod policy;
 mod registry;
+mod sigv4;
 mod tap;
 #[cfg(test)]
 mod tests;
@@ -71,6 +74,59 @@ pub struct Api {
     pub routes: BTreeMap<String, Route>,
     /// `stageVariables` in the events (left out when empty).
     pub stage_variables: BTreeMap<String, String>,
+    /// What authorizes `$connect`, when something does.
+    pub authorizer: Option<Authorizer>,
+}
+
+/// The authorizer of `$connect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorizer {
+    /// A Lambda REQUEST authorizer.
+    Lambda {
+        /// The authorizer's name (for messages).
+        name: String,
+        /// The function's short name, as in the config.
+        function: String,
+        /// `route.request.header.<Name>` (any case) and
+        /// `route.request.querystring.<name>` (exact): all must be present.
+        identity_sources: Vec<String>,
+    },
+    /// A SigV4 signature for `execute-api`, verified against the gateway's
+    /// [`Credentials`] when it has some.
+    Iam,
+}
+
+/// The AWS credentials IAM signatures are verified against.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl Credentials {
+    /// From environment-style pairs (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`), when both are there and not empty.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Option<Credentials> {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        Some(Credentials {
+            access_key_id: get("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
+        })
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"****")
+            .finish()
+    }
 }
 
 /// Time limits; the defaults are API Gateway's.
@@ -126,6 +182,9 @@ pub struct Gateway {
 struct Shared {
     api: RwLock<Arc<Api>>,
     limits: Limits,
+    /// What IAM signatures are verified against (none: any well-formed
+    /// signature is accepted).
+    credentials: RwLock<Option<Credentials>>,
     invoker: Arc<dyn Invoke>,
     on_event: OnEvent,
     registry: Registry,
@@ -138,6 +197,13 @@ struct Shared {
 impl Shared {
     fn api(&self) -> Arc<Api> {
         self.api.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn credentials(&self) -> Option<Credentials> {
+        self.credentials
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Reports one event to `on_event`.
@@ -240,6 +306,7 @@ impl Gateway {
             shared: Arc::new(Shared {
                 api: RwLock::new(Arc::new(api)),
                 limits,
+                credentials: RwLock::new(None),
                 invoker,
                 on_event,
                 registry: Registry::default(),
@@ -253,6 +320,29 @@ impl Gateway {
     /// `api`; open connections stay open.
     pub fn set_api(&self, api: Api) {
         *self.shared.api.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(api);
+    }
+
+    /// IAM signatures of later handshakes are verified against
+    /// `credentials`; with none, any well-formed signature is accepted.
+    pub fn with_credentials(self, credentials: Option<Credentials>) -> Self {
+        self.set_credentials(credentials);
+        self
+    }
+
+    /// See [`Gateway::with_credentials`].
+    pub fn set_credentials(&self, credentials: Option<Credentials>) {
+        *self
+            .shared
+            .credentials
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = credentials;
+    }
+
+    /// True when `$connect` is authorized by IAM but there are no
+    /// credentials to verify signatures against (dev says so at start).
+    pub fn iam_unverified(&self) -> bool {
+        matches!(self.shared.api().authorizer, Some(Authorizer::Iam))
+            && self.shared.credentials().is_none()
     }
 
     /// Open connections (until their `$disconnect` has run).

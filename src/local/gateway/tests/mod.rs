@@ -139,6 +139,7 @@ pub fn api(routes: &[(&str, &str, bool)]) -> Api {
             })
             .collect(),
         stage_variables: BTreeMap::new(),
+        authorizer: None,
     }
 }
 
