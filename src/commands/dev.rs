@@ -36,18 +36,15 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
             flags.host
         ));
     }
-    if config.authorizer.is_some() {
-        say_line(
-            "warning: wsdeploy dev does not run the authorizer yet: every handshake reaches $connect",
-        );
-    }
+    let (credentials, real_credentials) = credentials();
     let opts = Options {
         host: flags.host.clone(),
         port: flags.port,
         endpoint_url: flags.endpoint_url.clone(),
         idle_timeout: Duration::from_secs(flags.idle_timeout),
         max_connection: Duration::from_secs(flags.max_connection),
-        credentials: credentials(),
+        credentials,
+        real_credentials,
     };
     let json_out = printer.is_json();
     let on_event: crate::local::gateway::OnEvent =
@@ -59,6 +56,11 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
     let server = serve::start(config, &opts, on_event, on_output)
         .await
         .map_err(Error::Serve)?;
+    if server.gateway.iam_unverified() {
+        say_line(
+            "notice: authorizer iam: dev has no AWS credentials of its own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), so it cannot verify signatures: any well-formed SigV4 signature for execute-api is accepted",
+        );
+    }
     let (url, endpoint) = (
         server.url(&config.stage),
         server.management_endpoint(&config.stage),
@@ -90,8 +92,9 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The handlers sign their SDK calls with dev's credentials, or with dummy
-/// ones when dev has none (the local API does not check them).
-fn credentials() -> Vec<(String, String)> {
+/// ones when dev has none (the local API does not check them); true when
+/// they are dev's own (`authorizer: iam` verifies signatures with them).
+fn credentials() -> (Vec<(String, String)>, bool) {
     let from_env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     match (
         from_env("AWS_ACCESS_KEY_ID"),
@@ -105,15 +108,18 @@ fn credentials() -> Vec<(String, String)> {
             if let Some(token) = from_env("AWS_SESSION_TOKEN") {
                 c.push(("AWS_SESSION_TOKEN".to_owned(), token));
             }
-            c
+            (c, true)
         }
-        _ => vec![
-            ("AWS_ACCESS_KEY_ID".to_owned(), "wsdeploy-dev".to_owned()),
-            (
-                "AWS_SECRET_ACCESS_KEY".to_owned(),
-                "wsdeploy-dev".to_owned(),
-            ),
-        ],
+        _ => (
+            vec![
+                ("AWS_ACCESS_KEY_ID".to_owned(), "wsdeploy-dev".to_owned()),
+                (
+                    "AWS_SECRET_ACCESS_KEY".to_owned(),
+                    "wsdeploy-dev".to_owned(),
+                ),
+            ],
+            false,
+        ),
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Options {
     pub max_connection: Duration,
     /// AWS credentials for the handlers (dev's own, else dummy ones).
     pub credentials: Vec<(String, String)>,
+    /// True when `credentials` are dev's own: `authorizer: iam` then
+    /// verifies signatures against them (dummy ones verify nothing).
+    pub real_credentials: bool,
 }
 
 /// Why the app could not be served.
@@ -164,6 +167,10 @@ pub async fn start(
         },
         Arc::new(pool.clone()),
         on_event,
+    )
+    .with_credentials(
+        super::gateway::Credentials::from_pairs(&opts.credentials)
+            .filter(|_| opts.real_credentials),
     );
     Ok(Server {
         addr,
@@ -212,6 +219,22 @@ pub fn api(config: &Config, region: &str) -> Api {
             })
             .collect(),
         stage_variables: config.api.variables.clone(),
+        authorizer: config.authorizer.as_ref().map(|a| {
+            use super::gateway::Authorizer;
+            use crate::config::model::Authorizer as Configured;
+            match a {
+                Configured::Lambda {
+                    name,
+                    function,
+                    identity_sources,
+                } => Authorizer::Lambda {
+                    name: name.clone(),
+                    function: function.clone(),
+                    identity_sources: identity_sources.clone(),
+                },
+                Configured::Iam => Authorizer::Iam,
+            }
+        }),
     }
 }
 

@@ -86,6 +86,7 @@ impl App {
             idle_timeout: Duration::from_secs(600),
             max_connection: Duration::from_secs(7200),
             credentials: Vec::new(),
+            real_credentials: false,
         };
         let server = serve::start(&config, &opts, Arc::new(|_| {}), Arc::new(|_, _, _| {}))
             .await
