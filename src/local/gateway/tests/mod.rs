@@ -3,9 +3,11 @@
 //! misbehave), raw HTTP for `@connections`, and `FakeInvoke` playing the
 //! handlers (it records every event and answers per function).
 
+mod authorizer;
 mod closes;
 mod connect;
 mod events;
+mod iam;
 mod management;
 mod messages;
 
