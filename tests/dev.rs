@@ -116,8 +116,35 @@ impl Drop for Dev {
     }
 }
 
+/// A copy of fixtures/dev of the test's own (each `wsdeploy dev` unpacks
+/// its functions under the project's `.wsdeploy/dev/`), under `target/` so
+/// that the handlers find the repository's `node_modules` (the AWS SDK the
+/// bundles leave external).
 fn fixture() -> PathBuf {
-    root().join("fixtures/dev/wsdeploy.yml")
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = root()
+        .join("target/dev-tests")
+        .join(format!("{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(&root().join("fixtures/dev"), &dir);
+    dir.join("wsdeploy.yml")
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == ".wsdeploy" {
+            continue;
+        }
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
 }
 
 type Socket =
@@ -284,5 +311,53 @@ async fn boto3_and_the_javascript_sdk_get_aws_errors_from_connections() {
         // The POST reached the client.
         assert_eq!(recv(&mut ws).await, "from the sdk", "{program}");
     }
+    dev.interrupt();
+}
+
+/// A thousand connections opened at once and dropped at once: every
+/// `$disconnect` runs (1006, network loss) and the server still serves.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_connections_dropped_at_once_each_get_their_disconnect() {
+    const N: usize = 1000;
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let open_files = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    assert!(
+        open_files > 2 * N + 200,
+        "this test needs more open files than the limit of {open_files} (ulimit -n)"
+    );
+    let dev = Dev::start(&fixture());
+    let sockets = futures_util::future::join_all(
+        (0..N).map(|_| async { connect_async(&dev.url).await.map(|(ws, _)| ws) }),
+    )
+    .await;
+    let sockets: Vec<Socket> = sockets.into_iter().map(Result::unwrap).collect();
+    drop(sockets);
+    let count = || {
+        dev.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with("[disconnect] disconnect ") && l.contains(" 1006 "))
+            .count()
+    };
+    for _ in 0..600 {
+        if count() >= N {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(),
+        N,
+        "every dropped connection's $disconnect ran once"
+    );
+    let (mut ws, _) = connect_async(&dev.url).await.unwrap();
+    send(&mut ws, r#"{"action":"echo","text":"still here"}"#).await;
+    assert_eq!(recv(&mut ws).await, "still here");
     dev.interrupt();
 }

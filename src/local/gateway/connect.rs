@@ -14,11 +14,9 @@ use serde_json::Value;
 
 use super::events::{self, ConnCtx, Handshake, Request};
 use super::tap::Peer;
-use super::{Api, Failure, LiveGuard, Shared, authorizer, clock, connection};
-
-/// API Gateway's frame and message limits.
-pub const MAX_FRAME: usize = 32 * 1024;
-pub const MAX_MESSAGE: usize = 128 * 1024;
+use super::{
+    Api, Failure, LiveGuard, MAX_FRAME, MAX_MESSAGE, Shared, authorizer, clock, connection,
+};
 
 /// What the handshake handlers extract.
 pub struct Incoming {

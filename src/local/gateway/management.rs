@@ -15,9 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use super::connect::MAX_MESSAGE;
 use super::registry::Outbound;
-use super::{Shared, clock};
+use super::{MAX_MESSAGE, Shared, clock};
 
 /// How long a `POST` waits for its frame to be written.
 const POST_WAIT: Duration = Duration::from_secs(10);

@@ -51,6 +51,10 @@ use tokio::sync::{Notify, watch};
 use crate::local::invoke::{Invoke, InvokeError};
 use registry::Registry;
 
+/// API Gateway's frame and message limits.
+pub const MAX_FRAME: usize = 32 * 1024;
+pub const MAX_MESSAGE: usize = 128 * 1024;
+
 /// A route of the API: the function behind it and whether its answer goes
 /// back to the sender (`returnResponse`).
 #[derive(Debug, Clone, PartialEq, Eq)]
