@@ -47,11 +47,13 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
         real_credentials,
     };
     let json_out = printer.is_json();
+    // Colour only on a terminal, and not under NO_COLOR.
+    let color = !json_out && matches!(printer.stderr_style, Style::Rich { color: true });
     let on_event: crate::local::gateway::OnEvent =
-        Arc::new(move |e: EventLog| log_event(&e, json_out));
+        Arc::new(move |e: EventLog| log_event(&e, json_out, color));
     let on_output: crate::local::runtime::OutputFn =
         Arc::new(move |function: &str, stream: Stream, line: &str| {
-            log_output(function, stream, line, json_out)
+            log_output(function, stream, line, json_out, color)
         });
     let server = serve::start(config, &opts, on_event, on_output)
         .await
@@ -146,7 +148,23 @@ fn line_out(text: &str) {
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
-fn log_event(e: &EventLog, json_out: bool) {
+/// Wraps `text` in an ANSI colour when `on`.
+fn paint(text: &str, code: u8, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A function's colour: the same one for its every line.
+fn colour_of(function: &str) -> u8 {
+    const PALETTE: [u8; 6] = [36, 35, 34, 33, 32, 96];
+    let sum: usize = function.bytes().map(usize::from).sum();
+    PALETTE[sum % PALETTE.len()]
+}
+
+fn log_event(e: &EventLog, json_out: bool, color: bool) {
     let millis = e.duration.as_secs_f64() * 1000.0;
     if json_out {
         line_out(
@@ -167,16 +185,21 @@ fn log_event(e: &EventLog, json_out: bool) {
         .as_deref()
         .map(|x| format!(" {x}"))
         .unwrap_or_default();
+    let status_colour = match e.status {
+        200..=299 => 32,
+        400..=499 => 33,
+        _ => 31,
+    };
     say_line(&format!(
         "{} {} {} {} {millis:.0} ms{error}",
-        crate::local::gateway::clock::iso8601(e.time),
+        paint(&crate::local::gateway::clock::iso8601(e.time), 2, color),
         e.connection_id,
         e.route_key,
-        e.status
+        paint(&e.status.to_string(), status_colour, color)
     ));
 }
 
-fn log_output(function: &str, stream: Stream, line: &str, json_out: bool) {
+fn log_output(function: &str, stream: Stream, line: &str, json_out: bool, color: bool) {
     if json_out {
         let stream = match stream {
             Stream::Stdout => "stdout",
@@ -187,7 +210,8 @@ fn log_output(function: &str, stream: Stream, line: &str, json_out: bool) {
                 .to_string(),
         );
     } else {
-        say_line(&format!("[{function}] {line}"));
+        let prefix = paint(&format!("[{function}]"), colour_of(function), color);
+        say_line(&format!("{prefix} {line}"));
     }
 }
 
