@@ -29,12 +29,17 @@ struct Dev {
 
 impl Dev {
     fn start(config: &Path) -> Dev {
+        Dev::start_with(config, &[])
+    }
+
+    fn start_with(config: &Path, extra: &[&str]) -> Dev {
         let esbuild = wsdeploy::build::node::Esbuild::find(&root())
             .expect("npm ci")
             .path;
         let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
             .args(["dev", "--port", "0", "-c"])
             .arg(config)
+            .args(extra)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("ESBUILD_BINARY_PATH", esbuild)
@@ -196,6 +201,9 @@ async fn routes_two_way_answers_errors_python_and_the_sdk_through_connections() 
     assert_eq!(v["greeting"], "hello");
     assert_eq!(v["managementEndpoint"], dev.endpoint);
     assert_eq!(v["functionName"], "devapp-dev-whoami");
+    assert_eq!(v["sdkManagementEndpoint"], dev.endpoint);
+    assert_eq!(v["awsEndpoint"], serde_json::Value::Null);
+    assert_eq!(v["signs"], true, "dummy credentials when dev has none");
     let ctx = &v["requestContext"];
     assert_eq!(ctx["routeKey"], "whoami");
     assert_eq!(ctx["eventType"], "MESSAGE");
@@ -214,8 +222,26 @@ async fn routes_two_way_answers_errors_python_and_the_sdk_through_connections() 
         "{:?}",
         dev.stderr.lock().unwrap()
     );
+    assert!(dev.stderr_has(" 1005 "), "{:?}", dev.stderr.lock().unwrap());
+    // Ctrl-C with a connection open: it is closed with 1001 (going away)
+    // and its $disconnect runs before dev exits 0.
+    let (mut open, _) = connect_async(&dev.url).await.unwrap();
+    send(&mut open, r#"{"action":"echo","text":"x"}"#).await;
+    recv(&mut open).await;
     let stderr = dev.interrupt();
-    assert!(stderr.iter().any(|l| l.contains("1005")), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.starts_with("[disconnect] disconnect ") && l.contains(" 1001 ")),
+        "{stderr:?}"
+    );
+    let closed = tokio::time::timeout(Duration::from_secs(5), open.next())
+        .await
+        .unwrap();
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -360,4 +386,67 @@ async fn a_thousand_connections_dropped_at_once_each_get_their_disconnect() {
     send(&mut ws, r#"{"action":"echo","text":"still here"}"#).await;
     assert_eq!(recv(&mut ws).await, "still here");
     dev.interrupt();
+}
+
+#[test]
+fn an_invalid_config_exits_1_with_the_diagnostics_of_validate() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+        .args(["dev", "--port", "0", "-c"])
+        .arg(root().join("fixtures/invalid/bad-app-name.yml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad-app-name.yml:"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing served");
+}
+
+/// `--output json`: the URLs, then one JSON object per event and per line
+/// a handler prints, on stdout. `--endpoint-url` reaches the handlers.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_and_the_endpoint_url_for_handlers() {
+    let esbuild = wsdeploy::build::node::Esbuild::find(&root())
+        .expect("npm ci")
+        .path;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+        .args(["dev", "--port", "0", "--output", "json"])
+        .args(["--endpoint-url", "http://127.0.0.1:4566", "-c"])
+        .arg(fixture())
+        .env("ESBUILD_BINARY_PATH", esbuild)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let url = first["url"].as_str().unwrap().to_owned();
+    assert!(
+        first["managementEndpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    let (mut ws, _) = connect_async(&url).await.unwrap();
+    send(&mut ws, r#"{"action":"whoami"}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&recv(&mut ws).await).unwrap();
+    assert_eq!(v["awsEndpoint"], "http://127.0.0.1:4566");
+    let mut events = Vec::new();
+    while !events
+        .iter()
+        .any(|e: &serde_json::Value| e["event"] == "route" && e["routeKey"] == "whoami")
+    {
+        let mut l = String::new();
+        assert!(out.read_line(&mut l).unwrap() > 0, "{events:?}");
+        events.push(serde_json::from_str(&l).unwrap());
+    }
+    let whoami = events.iter().find(|e| e["routeKey"] == "whoami").unwrap();
+    assert_eq!(whoami["status"], 200, "{whoami}");
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

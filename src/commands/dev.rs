@@ -259,3 +259,25 @@ fn log_note(note: Note, json_out: bool, style: Style) {
     };
     say_line(&text);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_listens_without_a_warning() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("127.0.0.2"));
+        assert!(is_loopback("::1"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("0.0.0.0"));
+        assert!(!is_loopback("192.168.1.10"));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert_eq!(paint("200", 32, false), "200");
+        assert_eq!(paint("200", 32, true), "\u{1b}[32m200\u{1b}[0m");
+        assert_eq!(colour_of("connect"), colour_of("connect"));
+    }
+}
