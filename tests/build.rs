@@ -634,3 +634,36 @@ fn verbose_names_the_bundler_and_the_cache() {
         "{second}"
     );
 }
+
+/// Two runs building one project at once (a deploy while dev serves it)
+/// both succeed, with the same packages.
+#[test]
+fn two_builds_of_one_project_at_once_both_succeed() {
+    let dir = copy_of("bundle", "concurrent");
+    let config = dir.join("wsdeploy.yml");
+    let runs: Vec<_> = (0..2)
+        .map(|i| {
+            let config = config.clone();
+            let out = dir.with_file_name(format!(
+                "{}-concurrent-out-{i}",
+                dir.file_name().unwrap().to_string_lossy()
+            ));
+            std::thread::spawn(move || {
+                let o = wsdeploy(
+                    &[
+                        "package",
+                        "-c",
+                        config.to_str().unwrap(),
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                    true,
+                );
+                (ok(o), out)
+            })
+        })
+        .collect();
+    let outs: Vec<PathBuf> = runs.into_iter().map(|r| r.join().unwrap().1).collect();
+    let read = |out: &Path| std::fs::read(out.join("bundle-dev-greet.zip")).unwrap();
+    assert_eq!(read(&outs[0]), read(&outs[1]));
+}

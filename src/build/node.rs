@@ -180,37 +180,14 @@ pub fn build(job: &Job, esbuild: &Esbuild, cache_root: &Path) -> Result<Package,
     {
         return Ok(package::from_zip_bytes(zip, state.files, state.tool));
     }
-    let out_dir = entry_dir.join("out");
+    // Each build writes in a directory of its own: two runs on one project
+    // (a deploy while dev serves it) must not clean up each other's output.
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out_dir = entry_dir.join(format!("out-{}-{n}", std::process::id()));
+    let built = bundle_into(job, esbuild, &out_dir);
     let _ = std::fs::remove_dir_all(&out_dir);
-    let (format, meta) = run_esbuild(job, esbuild, &out_dir, Format::Esm).and_then(|meta| {
-        match entry_format(&meta, &job.bundle.entry) {
-            // A CommonJS entry's exports are only reachable from CommonJS.
-            Some("cjs") => {
-                let _ = std::fs::remove_dir_all(&out_dir);
-                run_esbuild(job, esbuild, &out_dir, Format::Cjs).map(|m| (Format::Cjs, m))
-            }
-            _ => Ok((Format::Esm, meta)),
-        }
-    })?;
-    if format == Format::Esm {
-        check_export(job, &meta)?;
-    }
-    if job.bundle.sourcemap {
-        relocate_sources(job, &out_dir, format)?;
-    }
-    let mut inputs = input_hashes(&meta, job.code_dir);
-    let mut entries = output_entries(job, &out_dir, format);
-    for pkg in installed(job)? {
-        for (name, source) in package_files(&pkg.dir, &pkg.name) {
-            if let Ok(h) = cache::hash_file(&source)
-                && let Some(rel) = relative(&source, job.code_dir)
-            {
-                inputs.insert(rel, h);
-            }
-            entries.push(Entry { name, source });
-        }
-    }
-    let mut package = package::zip_entries(entries, job.code_dir)?;
+    let (mut package, inputs) = built?;
     package.tool = esbuild.version().ok();
     let state = State {
         format: cache::FORMAT,
@@ -224,6 +201,45 @@ pub fn build(job: &Job, esbuild: &Esbuild, cache_root: &Path) -> Result<Package,
         source,
     })?;
     Ok(package)
+}
+
+/// Runs esbuild into `out_dir` and zips what it wrote (with the `install`
+/// packages); returns the package and the hash of every input.
+fn bundle_into(
+    job: &Job,
+    esbuild: &Esbuild,
+    out_dir: &Path,
+) -> Result<(Package, BTreeMap<String, String>), NodeError> {
+    let (format, meta) = run_esbuild(job, esbuild, out_dir, Format::Esm).and_then(|meta| {
+        match entry_format(&meta, &job.bundle.entry) {
+            // A CommonJS entry's exports are only reachable from CommonJS.
+            Some("cjs") => {
+                let _ = std::fs::remove_dir_all(out_dir);
+                run_esbuild(job, esbuild, out_dir, Format::Cjs).map(|m| (Format::Cjs, m))
+            }
+            _ => Ok((Format::Esm, meta)),
+        }
+    })?;
+    if format == Format::Esm {
+        check_export(job, &meta)?;
+    }
+    if job.bundle.sourcemap {
+        relocate_sources(job, out_dir, format)?;
+    }
+    let mut inputs = input_hashes(&meta, job.code_dir);
+    let mut entries = output_entries(job, out_dir, format);
+    for pkg in installed(job)? {
+        for (name, source) in package_files(&pkg.dir, &pkg.name) {
+            if let Ok(h) = cache::hash_file(&source)
+                && let Some(rel) = relative(&source, job.code_dir)
+            {
+                inputs.insert(rel, h);
+            }
+            entries.push(Entry { name, source });
+        }
+    }
+    let package = package::zip_entries(entries, job.code_dir)?;
+    Ok((package, inputs))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
