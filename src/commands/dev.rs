@@ -80,7 +80,7 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
             .ok()
     });
     server
-        .run(stop_signal())
+        .run(crate::pipeline::interrupt::next_signal())
         .await
         .map_err(|e| Error::Serve(serve::ServeError::Workers(e)))?;
     Ok(Exit::Ok)
@@ -122,23 +122,6 @@ fn credentials() -> (Vec<(String, String)>, bool) {
             ],
             false,
         ),
-    }
-}
-
-/// Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match term.as_mut() {
-            Some(t) => {
-                t.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = sigterm => {}
     }
 }
 

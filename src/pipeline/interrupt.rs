@@ -28,25 +28,29 @@ pub fn writing() {
     APPLYING.store(true, Ordering::SeqCst);
 }
 
+/// Waits for the next Ctrl-C or SIGTERM.
+pub async fn next_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = sigterm => {}
+    }
+}
+
 /// Installs the handler on the current tokio runtime. `say` prints one
 /// line to the user.
 pub fn install(say: fn(&str)) {
     tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
-            let sigterm = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = sigterm => {}
-            }
+            next_signal().await;
             if !APPLYING.load(Ordering::SeqCst) {
                 say("interrupted: nothing was changed");
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
