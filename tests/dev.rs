@@ -450,3 +450,20 @@ async fn json_output_and_the_endpoint_url_for_handlers() {
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// `--idle-timeout` shortens API Gateway's 10 minutes: an idle connection
+/// is closed with 1001 and its `$disconnect` runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_idle_timeout_flag_closes_idle_connections() {
+    let dev = Dev::start_with(&fixture(), &["--idle-timeout", "1"]);
+    let (mut ws, _) = connect_async(&dev.url).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("closed within 10 s");
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    dev.wait_stderr(" 1001 ").await;
+    dev.interrupt();
+}

@@ -364,3 +364,21 @@ fn unpack(zip_bytes: &[u8], dir: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_id_is_stable_per_app_and_stage_and_looks_like_aws() {
+        let id = local_api_id("chat", "dev");
+        assert_eq!(id, local_api_id("chat", "dev"));
+        assert_ne!(id, local_api_id("chat", "prod"));
+        assert_ne!(id, local_api_id("chats", "dev"));
+        assert_eq!(id.len(), 10);
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+    }
+}
