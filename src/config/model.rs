@@ -124,6 +124,79 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
     /// How the package is built.
     pub build: Build,
+    /// The function's log group and Lambda's log format.
+    pub logs: Logs,
+}
+
+/// The `logs` setting of a function: its log group `/aws/lambda/<function
+/// name>` and Lambda's LoggingConfig.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logs {
+    /// Days to keep events (a CloudWatch Logs value); `None`: never
+    /// expire. Default 30.
+    pub retention_days: Option<i64>,
+    pub format: LogFormat,
+    /// The application log level: `Some` exactly when the format is JSON
+    /// (INFO when not set), since Lambda applies it to JSON logs only.
+    pub level: Option<AppLogLevel>,
+}
+
+/// The default retention of a function's log group, in days.
+pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
+
+impl Default for Logs {
+    fn default() -> Self {
+        Logs {
+            retention_days: Some(DEFAULT_LOG_RETENTION_DAYS),
+            format: LogFormat::Text,
+            level: None,
+        }
+    }
+}
+
+/// Lambda's `LoggingConfig.LogFormat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// The value Lambda's API uses.
+    pub fn aws(self) -> &'static str {
+        match self {
+            LogFormat::Text => "Text",
+            LogFormat::Json => "JSON",
+        }
+    }
+}
+
+/// Lambda's `LoggingConfig.ApplicationAppLogLevel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AppLogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Fatal,
+}
+
+impl AppLogLevel {
+    /// The value Lambda's API uses (as written in the config).
+    pub fn aws(self) -> &'static str {
+        match self {
+            AppLogLevel::Trace => "TRACE",
+            AppLogLevel::Debug => "DEBUG",
+            AppLogLevel::Info => "INFO",
+            AppLogLevel::Warn => "WARN",
+            AppLogLevel::Error => "ERROR",
+            AppLogLevel::Fatal => "FATAL",
+        }
+    }
 }
 
 /// How a function's package is built (the `build` setting, resolved for

@@ -89,6 +89,8 @@ impl Validator<'_, '_, '_> {
             layers,
             tags,
             build,
+            // Set from the `logs` key by the config layer (issue 14).
+            logs: Default::default(),
         })
     }
 
