@@ -135,6 +135,18 @@ fn function(config: &Config, ctx: &Context, short: &str, f: &CfgFunction, state:
             layers: f.layers.clone(),
             code_sha256: sha,
             code_size: Some(size),
+            log_format: f.logs.format.aws().to_owned(),
+            log_level: f.logs.level.map(|l| l.aws().to_owned()),
+            log_group: None,
+            tags: tags.clone(),
+        },
+    );
+    let group = function_log_group(&f.function_name);
+    state.function_log_groups.insert(
+        group.clone(),
+        LogGroup {
+            name: group,
+            retention_days: f.logs.retention_days,
             tags,
         },
     );

@@ -44,6 +44,10 @@ pub struct State {
     /// The access-log group wsdeploy creates, when it creates one.
     #[serde(default)]
     pub log_group: Option<LogGroup>,
+    /// The functions' log groups (`/aws/lambda/<function>`), by group
+    /// name. Observed: ours, and the untagged ones wsdeploy may adopt.
+    #[serde(default)]
+    pub function_log_groups: BTreeMap<String, LogGroup>,
     /// Custom domains, by name. Desired: at most one. Observed: every
     /// wsdeploy domain this stage's API is mapped on, and the configured
     /// one if it exists.
@@ -143,8 +147,25 @@ pub struct Function {
     /// Size of the package in bytes, when known.
     #[serde(default)]
     pub code_size: Option<u64>,
+    /// Lambda's LoggingConfig: `Text` or `JSON`.
+    #[serde(default = "text_format")]
+    pub log_format: String,
+    /// The application log level; JSON logs only (`None` for text).
+    #[serde(default)]
+    pub log_level: Option<String>,
+    /// The log group Lambda writes to when it is not the function's own
+    /// `/aws/lambda/<name>` (only ever observed: wsdeploy sets the own one).
+    #[serde(default)]
+    pub log_group: Option<String>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// Lambda's default log format.
+pub const TEXT_FORMAT: &str = "Text";
+
+fn text_format() -> String {
+    TEXT_FORMAT.to_owned()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

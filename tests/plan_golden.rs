@@ -111,9 +111,10 @@ fn chat_from_nothing_creates_everything_once() {
     let p = run("fixtures/chat/wsdeploy.yml", &State::default());
     let s = p.summary();
     assert_eq!((s.update, s.replace, s.delete), (0, 0, 0));
-    // 5 roles + 5 policies + 5 functions + 5 permissions (4 routes, 1 authorizer)
-    // + api + 4 integrations + authorizer + 4 routes + stage + deployment.
-    assert_eq!(s.create, 5 + 5 + 5 + 5 + 1 + 4 + 1 + 4 + 1 + 1);
+    // 5 roles + 5 policies + 5 log groups + 5 functions + 5 permissions (4
+    // routes, 1 authorizer) + api + 4 integrations + authorizer + 4 routes +
+    // stage + deployment.
+    assert_eq!(s.create, 5 + 5 + 5 + 5 + 5 + 1 + 4 + 1 + 4 + 1 + 1);
     assert_eq!(
         p.actions
             .iter()
@@ -258,11 +259,15 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
     }
     let api = at(&|r| matches!(r, Resource::Api(_)));
     let role = at(&|r| matches!(r, Resource::Role(n) if n == "chat-dev-sendMessage"));
+    let group = at(
+        &|r| matches!(r, Resource::FunctionLogGroup(n) if n == "/aws/lambda/chat-dev-sendMessage"),
+    );
     let function = at(&|r| matches!(r, Resource::Function(n) if n == "chat-dev-sendMessage"));
     let integration = at(&|r| matches!(r, Resource::Integration(n) if n == "chat-dev-sendMessage"));
     let deployment = at(&|r| matches!(r, Resource::Deployment(_)));
     assert!(waits[role].on.is_empty(), "a role needs nothing");
-    assert_eq!(waits[function].on, vec![api, role]);
+    assert!(waits[group].on.is_empty(), "a log group needs nothing");
+    assert_eq!(waits[function].on, vec![api, role, group]);
     assert_eq!(waits[integration].on, vec![api, function]);
     assert_eq!(
         waits[deployment].prefix, deployment,

@@ -134,6 +134,7 @@ struct Clients {
     gw: gw::Client,
     lambda: lambda::Client,
     iam: iam::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 fn clients(em: &Emulator) -> Clients {
@@ -142,6 +143,7 @@ fn clients(em: &Emulator) -> Clients {
         gw: gw::Client::new(&c),
         lambda: lambda::Client::new(&c),
         iam: iam::Client::new(&c),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&c),
     }
 }
 
@@ -459,6 +461,22 @@ async fn assert_nothing_left(c: &Clients, app: &str, stage: &str) {
             .await;
         assert!(r.is_err(), "function {f} is left");
     }
+    let groups = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{app}-{stage}-"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        groups.log_groups().is_empty(),
+        "function log groups left: {:?}",
+        groups
+            .log_groups()
+            .iter()
+            .map(|g| g.log_group_name())
+            .collect::<Vec<_>>()
+    );
 }
 
 /// What a lifecycle test changes: a handler file and the function it
@@ -696,6 +714,7 @@ async fn full_deploy_diff_change_drift_remove() {
             gw: gw::Client::new(&sdk),
             lambda: lambda::Client::new(&sdk),
             iam: iam::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
         },
         handler_file: "app/py/ping.py",
         handler_change: "\n# changed\n",
@@ -938,6 +957,7 @@ async fn iam_authorization_on_connect() {
         gw: gw::Client::new(&sdk),
         lambda: lambda::Client::new(&sdk),
         iam: iam::Client::new(&sdk),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
     };
     // Its `domain: ws.example.com` needs the zone; the shared emulator
     // issues certificates at once.

@@ -40,7 +40,8 @@ pub struct Options {
     pub budget: RetryBudget,
     /// The longest wait for a certificate to be issued.
     pub certificate_timeout: Duration,
-    /// `remove --keep-logs`: leave the access-log group.
+    /// `remove --keep-logs`: leave the access-log group and the functions'
+    /// log groups.
     pub keep_logs: bool,
 }
 
@@ -181,8 +182,12 @@ pub async fn plan_remove(config: &Config, opts: &Options) -> Result<Planned, Err
 fn removal(aws: Aws, observed: Observed, keep_logs: bool) -> Planned {
     let mut plan = plan::plan(&State::default(), &observed.state);
     if keep_logs {
-        plan.actions
-            .retain(|a| !matches!(a.resource, plan::Resource::LogGroup(_)));
+        plan.actions.retain(|a| {
+            !matches!(
+                a.resource,
+                plan::Resource::LogGroup(_) | plan::Resource::FunctionLogGroup(_)
+            )
+        });
     }
     Planned {
         aws,

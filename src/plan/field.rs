@@ -26,6 +26,12 @@ pub enum Field {
     Layers,
     /// One environment variable, by key. Sensitive.
     Environment(String),
+    /// Lambda's log format (`Text` or `JSON`).
+    LogFormat,
+    /// The application log level (JSON logs).
+    LogLevel,
+    /// The log group Lambda writes to.
+    LogGroup,
 
     // A function's code (UpdateFunctionCode).
     /// The package: SHA-256 and size.
@@ -70,7 +76,7 @@ pub enum Field {
     /// The API definition a deployment freezes (its hash).
     Definition,
 
-    /// The retention of the access-log group.
+    /// The retention of a log group.
     Retention,
 
     // A custom domain.
@@ -150,6 +156,9 @@ impl fmt::Display for Field {
             Field::MemorySize => "memorySize",
             Field::Timeout => "timeout",
             Field::Layers => "layers",
+            Field::LogFormat => "logs.format",
+            Field::LogLevel => "logs.level",
+            Field::LogGroup => "logs.group",
             Field::Code => "code",
             Field::Architecture => "architecture",
             Field::SourceArn => "sourceArn",
@@ -199,6 +208,9 @@ mod tests {
             (Field::Timeout, "timeout"),
             (Field::Layers, "layers"),
             (Field::Environment(k()), "environment.KEY"),
+            (Field::LogFormat, "logs.format"),
+            (Field::LogLevel, "logs.level"),
+            (Field::LogGroup, "logs.group"),
             (Field::Code, "code"),
             (Field::Architecture, "architecture"),
             (Field::SourceArn, "sourceArn"),

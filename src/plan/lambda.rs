@@ -97,6 +97,21 @@ fn configuration_changes(have: &Function, want: &Function) -> Vec<Change> {
         have.layers.join(", "),
         want.layers.join(", "),
     );
+    text(
+        Field::LogFormat,
+        have.log_format.clone(),
+        want.log_format.clone(),
+    );
+    changes.extend(change(
+        Field::LogLevel,
+        have.log_level.clone(),
+        want.log_level.clone(),
+    ));
+    changes.extend(change(
+        Field::LogGroup,
+        have.log_group.clone(),
+        want.log_group.clone(),
+    ));
     diff_map(
         |k| Field::Environment(k.to_owned()),
         &have.environment,

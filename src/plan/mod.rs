@@ -12,7 +12,8 @@
 //! The planning is per resource family: `iam` (roles and their policies),
 //! `lambda` (functions, code, invoke permissions), `api` (the API, its
 //! integrations, authorizers, routes and route responses), `stage` (stage
-//! settings and the deployment), `logs` (the access-log group) and `domain`
+//! settings and the deployment), `logs` (the access-log group and the
+//! functions' log groups) and `domain`
 //! (certificate, domain name, API mapping, DNS records).
 
 mod api;
@@ -58,6 +59,8 @@ pub enum Resource {
     Deployment(String),
     /// The access-log group.
     LogGroup(String),
+    /// A function's log group, by its name (`/aws/lambda/<function>`).
+    FunctionLogGroup(String),
     /// The ACM certificate wsdeploy requests for a domain.
     Certificate(String),
     /// The API Gateway custom domain name.
@@ -83,7 +86,7 @@ impl Resource {
             Resource::RouteResponse(_) => "route response",
             Resource::Stage(_) => "stage",
             Resource::Deployment(_) => "deployment",
-            Resource::LogGroup(_) => "log group",
+            Resource::LogGroup(_) | Resource::FunctionLogGroup(_) => "log group",
             Resource::Certificate(_) => "certificate",
             Resource::DomainName(_) => "domain",
             Resource::ApiMapping(_) => "api mapping",
@@ -106,6 +109,7 @@ impl Resource {
             | Resource::Stage(n)
             | Resource::Deployment(n)
             | Resource::LogGroup(n)
+            | Resource::FunctionLogGroup(n)
             | Resource::Certificate(n)
             | Resource::DomainName(n)
             | Resource::ApiMapping(n)
@@ -176,7 +180,7 @@ impl Action {
 
     /// Whether a function's configuration changes (what
     /// UpdateFunctionConfiguration sets): runtime, handler, role, memory,
-    /// timeout, layers or an environment variable.
+    /// timeout, layers, an environment variable or the logging config.
     pub fn function_configuration_changed(&self) -> bool {
         self.changes_any(|f| {
             matches!(
@@ -188,6 +192,9 @@ impl Action {
                     | Field::Timeout
                     | Field::Layers
                     | Field::Environment(_)
+                    | Field::LogFormat
+                    | Field::LogLevel
+                    | Field::LogGroup
             )
         })
     }
@@ -314,8 +321,10 @@ pub fn plan(desired: &State, observed: &State) -> Plan {
     logs::plan_log_group(
         desired.log_group.as_ref(),
         observed.log_group.as_ref(),
+        Resource::LogGroup,
         &mut actions,
     );
+    logs::plan_function_log_groups(desired, observed, &mut actions);
     domain::plan_domains(desired, observed, &mut actions);
     actions.sort_by(|a, b| (phase(a), &a.resource).cmp(&(phase(b), &b.resource)));
     Plan { actions }

@@ -3,15 +3,17 @@
 //! independent chains up to the barrier phase and go phase by phase after.
 //!
 //! Phases, in order of execution: API → roles and their policies →
-//! functions and their code → invoke permissions → integrations →
+//! the functions' log groups → functions and their code → invoke permissions → integrations →
 //! authorizers → routes → route responses → log group → stage →
 //! certificate, domain name, API mapping, DNS records → deletions inside
 //! the API → one deployment → deletion of the DNS records, mapping, domain
 //! name and certificate → of the stage, the API, permissions, functions,
-//! role policies, roles and the log group.
+//! role policies, roles, the access-log group and the functions' log
+//! groups (after their functions, so no invocation makes one again).
 
 use std::collections::BTreeMap;
 
+use crate::names::function_log_group;
 use crate::state::{Authorization, State};
 
 use super::{Action, Op, Resource};
@@ -47,6 +49,9 @@ pub fn phase(a: &Action) -> u8 {
         // The stage writes to the log group: it must exist first.
         (R::LogGroup(_), Op::Delete) => 97,
         (R::LogGroup(_), _) => 58,
+        // Before its function, so Lambda never makes an untagged one.
+        (R::FunctionLogGroup(_), Op::Delete) => 98,
+        (R::FunctionLogGroup(_), _) => 15,
         // The domain comes after the stage, so the API works at its own URL
         // even while a certificate waits for validation.
         (R::Certificate(_), Op::Delete) => 87,
@@ -92,7 +97,8 @@ pub struct Waits {
 /// its role (a policy, a function); its function (code, permissions, the
 /// integration, an authorizer); its integration and authorizer (a route);
 /// its route (a route response); the log group (the stage); and the
-/// previous action on the same function. From the barrier phase on, an
+/// previous action on the same function; a function waits for its log
+/// group too. From the barrier phase on, an
 /// action waits for every action of an earlier phase, as phases did.
 pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
     let index = Index::new(actions);
@@ -166,7 +172,10 @@ impl<'a> Index<'a> {
         use Resource as R;
         let api = desired.api.as_ref();
         let mut on = Vec::new();
-        if !matches!(r, R::Role(_) | R::LogGroup(_) | R::Api(_)) {
+        if !matches!(
+            r,
+            R::Role(_) | R::LogGroup(_) | R::FunctionLogGroup(_) | R::Api(_)
+        ) {
             on.extend(self.api);
         }
         match r {
@@ -174,6 +183,7 @@ impl<'a> Index<'a> {
             R::Function(f) => {
                 let role = desired.functions.get(f).map(|x| x.role.clone());
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
+                on.extend(self.find(R::FunctionLogGroup(function_log_group(f))));
             }
             R::FunctionCode(f) | R::Permission(f, _) | R::Integration(f) => {
                 on.extend(self.find(R::Function(f.clone())));

@@ -27,6 +27,9 @@ fn function(name: &str) -> Function {
         layers: vec![],
         code_sha256: "c0de".to_owned(),
         code_size: Some(1000),
+        log_format: "Text".to_owned(),
+        log_level: None,
+        log_group: None,
         tags: tags(&[("keep", "1"), ("change", "old"), ("drop", "x")]),
     }
 }

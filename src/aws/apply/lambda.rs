@@ -11,7 +11,7 @@ use super::{Applier, LAMBDA_WAIT, Shared};
 use crate::aws::util::{gone_is_done, retag, retry};
 use crate::aws::{AwsError, ErrorKind};
 use crate::build::Package;
-use crate::names::role_path;
+use crate::names::{function_log_group, role_path};
 use crate::plan::{Action, Op, Resource};
 use crate::state::{self, State};
 
@@ -51,6 +51,16 @@ impl Applier<'_> {
             .build()
     }
 
+    /// The LoggingConfig: the format, the application level for JSON, and
+    /// always the function's own log group (which wsdeploy manages).
+    fn logging(f: &state::Function) -> lt::LoggingConfig {
+        lt::LoggingConfig::builder()
+            .log_format(lt::LogFormat::from(f.log_format.as_str()))
+            .set_application_log_level(f.log_level.as_deref().map(lt::ApplicationLogLevel::from))
+            .log_group(function_log_group(&f.name))
+            .build()
+    }
+
     async fn create_function(&self, want: &State, name: &str) -> Result<(), AwsError> {
         let Some(f) = want.functions.get(name) else {
             return Ok(());
@@ -78,6 +88,7 @@ impl Applier<'_> {
                 .architectures(lt::Architecture::from(f.architecture.as_str()))
                 .environment(Self::environment(f))
                 .set_layers(Some(f.layers.clone()))
+                .logging_config(Self::logging(f))
                 .set_tags(Some(f.tags.clone().into_iter().collect()))
                 .description(format!(
                     "{} {}, managed by wsdeploy",
@@ -149,6 +160,7 @@ impl Applier<'_> {
                     .timeout(f.timeout as i32)
                     .environment(Self::environment(f))
                     .set_layers(Some(f.layers.clone()))
+                    .logging_config(Self::logging(f))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("UpdateFunctionConfiguration", name, e))

@@ -1,16 +1,23 @@
-//! Applying log-group actions: the access-log group wsdeploy manages
-//! (created tagged, retention and tags kept in sync, deleted with the app).
+//! Applying log-group actions: the access-log group and the functions'
+//! log groups wsdeploy manages (created tagged, retention and tags kept
+//! in sync, an untagged one adopted by tagging it, deleted with the app).
 
 use super::Applier;
 use crate::aws::AwsError;
-use crate::aws::util::{gone_is_done, retag, retry, there_is_done};
-use crate::plan::{Action, Field, Op};
+use crate::aws::error::ErrorKind;
+use crate::aws::util::{gone_is_done, retag, retry};
+use crate::plan::{Action, Field, Op, Resource};
 use crate::state::{LogGroup, State};
 
 impl Applier<'_> {
     pub(super) async fn run_logs(&self, a: &Action, want: &State) -> Result<(), AwsError> {
-        match (a.op, &want.log_group) {
-            (Op::Delete, _) => self.delete_log_group(&a.resource.name()).await,
+        let name = a.resource.name();
+        let group = match &a.resource {
+            Resource::FunctionLogGroup(_) => want.function_log_groups.get(&name),
+            _ => want.log_group.as_ref(),
+        };
+        match (a.op, group) {
+            (Op::Delete, _) => self.delete_log_group(&name).await,
             (Op::Create, Some(g)) => self.create_log_group(g).await,
             (_, Some(g)) => self.update_log_group(a, g).await,
             (_, None) => Ok(()),
@@ -26,12 +33,35 @@ impl Applier<'_> {
                 .set_tags(Some(want.tags.clone().into_iter().collect()))
                 .send()
                 .await
+                .map(|_| ())
                 .map_err(|e| AwsError::from_sdk("CreateLogGroup", &want.name, e))
         })
         .await;
-        // There already: a run that stopped after creating it.
-        there_is_done(r)?;
+        match r {
+            Ok(()) => {}
+            // There already: made by a run that stopped after creating it
+            // (tagged), or by Lambda since the plan was made (untagged, so
+            // tag it now).
+            Err(e) if e.kind == ErrorKind::AlreadyExists => self.tag_log_group(want).await?,
+            Err(e) => return Err(e),
+        }
         self.set_retention(want).await
+    }
+
+    async fn tag_log_group(&self, want: &LogGroup) -> Result<(), AwsError> {
+        let arn = self.aws.place().log_group_arn(&want.name);
+        retry(self.budget, || async {
+            self.aws
+                .logs
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(want.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("TagResource", &want.name, e))
+        })
+        .await
     }
 
     async fn set_retention(&self, want: &LogGroup) -> Result<(), AwsError> {

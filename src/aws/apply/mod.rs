@@ -59,6 +59,7 @@ fn pool_of(r: &Resource) -> usize {
         | Resource::FunctionCode(_)
         | Resource::Permission(..)
         | Resource::LogGroup(_)
+        | Resource::FunctionLogGroup(_)
         | Resource::Certificate(_)
         | Resource::DnsRecords(_) => 1,
     }
@@ -297,7 +298,7 @@ impl Applier<'_> {
             Resource::Function(_) | Resource::FunctionCode(_) | Resource::Permission(..) => {
                 self.run_lambda(a, &want, shared).await
             }
-            Resource::LogGroup(_) => self.run_logs(a, &want).await,
+            Resource::LogGroup(_) | Resource::FunctionLogGroup(_) => self.run_logs(a, &want).await,
             Resource::Certificate(_)
             | Resource::DomainName(_)
             | Resource::ApiMapping(_)

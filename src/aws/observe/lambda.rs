@@ -9,7 +9,11 @@ use futures_util::future::try_join_all;
 use super::{Foreign, Found, not_ours};
 use crate::aws::util::{found, map_of};
 use crate::aws::{Aws, AwsError};
+use crate::names::function_log_group;
 use crate::state::*;
+
+/// The kind of a foreign function in `Foreign`.
+pub(super) const FOREIGN_KIND: &str = "Lambda function";
 
 /// A function's current revision and code hash, as Lambda reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +70,7 @@ pub(super) async fn read_functions(
     let foreign = others
         .into_iter()
         .map(|f| Foreign {
-            kind: "Lambda function",
+            kind: FOREIGN_KIND,
             why: not_ours(&f.tags),
             name: f.name,
         })
@@ -88,6 +92,7 @@ async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsErr
         return Ok(None);
     };
     let tags = map_of(out.tags());
+    let logging = logging(name, c.logging_config());
     Ok(Some(Function {
         name: name.to_owned(),
         runtime: c
@@ -118,9 +123,32 @@ async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsErr
             .collect(),
         code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
         code_size: u64::try_from(c.code_size()).ok(),
+        log_format: logging.0,
+        log_level: logging.1,
+        log_group: logging.2,
         tags,
     }))
 }
+
+/// Lambda's LoggingConfig as state keeps it: the format, the application
+/// level (JSON only) and the log group when it is not the function's own.
+fn logging(name: &str, c: Option<&aws_sdk_lambda::types::LoggingConfig>) -> Logging {
+    let format = c
+        .and_then(|c| c.log_format())
+        .map_or(TEXT_FORMAT, |f| f.as_str())
+        .to_owned();
+    let level = c
+        .and_then(|c| c.application_log_level())
+        .filter(|_| format != TEXT_FORMAT)
+        .map(|l| l.as_str().to_owned());
+    let group = c
+        .and_then(|c| c.log_group())
+        .filter(|g| *g != function_log_group(name))
+        .map(str::to_owned);
+    (format, level, group)
+}
+
+type Logging = (String, Option<String>, Option<String>);
 
 /// wsdeploy's statements (ids starting with `wsdeploy-`) in a function's
 /// resource policy.

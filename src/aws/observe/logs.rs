@@ -1,13 +1,18 @@
 //! Observing log groups: finding one by its exact name (the access-log
-//! group, the deploy lock), and the stage's access-log group when it is
-//! this stage's.
+//! group, the deploy lock), the stage's access-log group when it is this
+//! stage's, and the functions' log groups with the ownership rule that
+//! lets wsdeploy adopt an untagged one.
 
-use super::Foreign;
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::future::try_join_all;
+
+use super::{Foreign, not_ours};
 use crate::aws::util::map_of;
 use crate::aws::{Aws, AwsError};
 use crate::config::model::Config;
-use crate::names::access_log_group;
-use crate::state::{LogGroup, owned_by};
+use crate::names::{access_log_group, function_log_group};
+use crate::state::{LogGroup, TAG_APP, owned_by};
 
 /// The log group of exactly this name, if it exists (one read; the
 /// exact name sorts first among those it prefixes).
@@ -77,4 +82,115 @@ pub(super) async fn observe_log_group(
         }),
         vec![],
     ))
+}
+
+/// Every log group under `/aws/lambda/<app>-<stage>-`, with its
+/// retention and tags: one paged listing, then the tags of each at once.
+pub(super) async fn list_function_log_groups(
+    aws: &Aws,
+    app: &str,
+    stage: &str,
+) -> Result<Vec<LogGroup>, AwsError> {
+    let prefix = function_log_group(&format!("{app}-{stage}-"));
+    let groups = aws
+        .read(async {
+            let mut groups = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let out = aws
+                    .logs
+                    .describe_log_groups()
+                    .log_group_name_prefix(&prefix)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DescribeLogGroups", &prefix, e))?;
+                groups.extend(out.log_groups().iter().cloned());
+                token = out.next_token().map(str::to_owned);
+                if token.is_none() {
+                    break Ok::<_, AwsError>(groups);
+                }
+            }
+        })
+        .await?;
+    try_join_all(groups.iter().filter_map(|g| {
+        let name = g.log_group_name()?.to_owned();
+        let retention_days = g.retention_in_days().map(i64::from);
+        // The ARN as listed: the account id is not known yet.
+        let arn = g
+            .log_group_arn()
+            .map(str::to_owned)
+            .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_owned()))?;
+        Some(aws.read(async move {
+            let listed = aws
+                .logs
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListTagsForResource", &name, e))?;
+            Ok::<_, AwsError>(LogGroup {
+                name,
+                retention_days,
+                tags: map_of(listed.tags()),
+            })
+        }))
+    }))
+    .await
+}
+
+/// What the function log groups found are to this app and stage.
+pub(super) struct FunctionGroups<'a> {
+    pub app: &'a str,
+    pub stage: &'a str,
+    /// The function names the config wants (their groups are wanted).
+    pub wanted: &'a BTreeSet<String>,
+    /// The functions found that are ours.
+    pub ours: &'a BTreeSet<String>,
+    /// The functions found with our names that are not ours.
+    pub foreign_functions: &'a BTreeSet<String>,
+}
+
+impl FunctionGroups<'_> {
+    /// The contract's ownership rule for function log groups: a group with
+    /// our tags is ours; one without wsdeploy tags is adopted when its
+    /// function is ours or does not exist (Lambda made it, or it outlived
+    /// an earlier function) and the config wants it, and is foreign when
+    /// its function is someone else's. A group of another wsdeploy app or
+    /// stage is foreign when wanted. Groups nobody wants are left alone.
+    pub fn classify(&self, listed: Vec<LogGroup>) -> (BTreeMap<String, LogGroup>, Vec<Foreign>) {
+        let mut owned = BTreeMap::new();
+        let mut foreign = Vec::new();
+        for g in listed {
+            let Some(function) = g.name.strip_prefix(&function_log_group("")) else {
+                continue;
+            };
+            let wanted = self.wanted.contains(function);
+            let why = if owned_by(&g.tags, self.app, self.stage) {
+                None
+            } else if g.tags.contains_key(TAG_APP) {
+                Some(not_ours(&g.tags))
+            } else if self.foreign_functions.contains(function) {
+                Some(format!(
+                    "it has no wsdeploy tags and its function `{function}` is not wsdeploy's"
+                ))
+            } else if self.ours.contains(function) || wanted {
+                None
+            } else {
+                continue;
+            };
+            match why {
+                None => {
+                    owned.insert(g.name.clone(), g);
+                }
+                Some(why) if wanted => foreign.push(Foreign {
+                    kind: "log group",
+                    name: g.name,
+                    why,
+                }),
+                Some(_) => {}
+            }
+        }
+        (owned, foreign)
+    }
 }

@@ -108,18 +108,22 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         };
         Ok::<_, AwsError>((state, ids, foreign))
     };
-    let (api_state, functions_and_roles, log_group, domains) = tokio::join!(
+    let (api_state, functions_and_roles, log_group, function_groups, domains) = tokio::join!(
         api_state,
         functions_and_roles(aws, config),
         logs::observe_log_group(aws, config),
+        logs::list_function_log_groups(aws, &config.app, stage),
         domain::observe_domains(aws, config, api_id),
     );
     let (api, mut ids, mut foreign) = api_state?;
     let (roles, functions, more_foreign) = functions_and_roles?;
     let (log_group, log_foreign) = log_group?;
     let (domains, mapping_ids, domain_foreign) = domains?;
+    let (function_log_groups, group_foreign) =
+        classify_function_groups(config, &functions, &more_foreign, function_groups?);
     foreign.extend(more_foreign);
     foreign.extend(log_foreign);
+    foreign.extend(group_foreign);
     foreign.extend(domain_foreign);
     ids.mappings = mapping_ids;
 
@@ -140,11 +144,41 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
             permissions,
             api,
             log_group,
+            function_log_groups,
             domains,
         },
         ids,
         foreign,
     })
+}
+
+/// The function log groups that are ours or ours to adopt (see
+/// `logs::FunctionGroups::classify`).
+fn classify_function_groups<P>(
+    config: &Config,
+    functions: &BTreeMap<String, P>,
+    function_foreign: &[Foreign],
+    listed: Vec<LogGroup>,
+) -> (BTreeMap<String, LogGroup>, Vec<Foreign>) {
+    let wanted = config
+        .functions
+        .values()
+        .map(|f| f.function_name.clone())
+        .collect();
+    let ours = functions.keys().cloned().collect();
+    let foreign_functions = function_foreign
+        .iter()
+        .filter(|f| f.kind == lambda::FOREIGN_KIND)
+        .map(|f| f.name.clone())
+        .collect();
+    logs::FunctionGroups {
+        app: &config.app,
+        stage: &config.stage,
+        wanted: &wanted,
+        ours: &ours,
+        foreign_functions: &foreign_functions,
+    }
+    .classify(listed)
 }
 
 type FunctionsAndRoles = (
