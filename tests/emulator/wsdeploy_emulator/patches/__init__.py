@@ -7,7 +7,7 @@ response classes, corrected behaviour wraps moto's own functions.
 
 from __future__ import annotations
 
-from . import acm, apigatewayv2, awslambda, iam, route53
+from . import acm, apigatewayv2, awslambda, iam, logs, route53
 
 _installed = False
 
@@ -16,6 +16,6 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    for module in (apigatewayv2, awslambda, acm, iam, route53):
+    for module in (apigatewayv2, awslambda, logs, acm, iam, route53):
         module.install()
     _installed = True
