@@ -36,6 +36,8 @@ from .state import STATE
 StartResponse = Callable[..., Any]
 
 DOMAIN_OPERATIONS = {"CreateDomainName", "UpdateDomainName", "DeleteDomainName"}
+# Rate quotas without burst: (service, operation) -> the setting of its rate.
+WINDOWED_QUOTAS = {("logs", "FilterLogEvents"): "logs_filter_rate"}
 # Lambda calls that work while a function is Pending (reads, and deleting it).
 LAMBDA_ALLOWED_WHILE_PENDING = {"CreateFunction", "DeleteFunction"}
 LAMBDA_UPDATES = {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"}
@@ -187,6 +189,11 @@ class EmulatorMiddleware:
             self.lambda_faults(call, body, faults)
 
     def enforce_quotas(self, call: Call, faults: dict[str, Any]) -> None:
+        setting = WINDOWED_QUOTAS.get((call.service, call.operation))
+        if setting is not None:
+            if not STATE.admit_windowed(setting, call.region or "us-east-1", faults[setting]):
+                raise errors.throttled(call.service, "quota")
+            return
         if call.service not in ("apigateway", "route53"):
             return
         with STATE.lock:
