@@ -14,4 +14,6 @@ Layout (each module opens with what it is responsible for):
                  call log, response clean-up.
 - ``patches``    additions and fixes to moto's models and handlers.
 - ``filter_patterns`` CloudWatch Logs filter patterns: parsing, matching.
+- ``lambda_logs`` what Lambda writes to CloudWatch Logs when a function runs
+                 (the ``lambda-logs`` control endpoint).
 """
