@@ -313,6 +313,32 @@ impl Emulator {
         self.control("POST", "/_wsdeploy/reset", None);
     }
 
+    /// Writes what Lambda logs when `function` runs once and prints `lines`
+    /// (`POST /_wsdeploy/lambda-logs`): the function's log group is created
+    /// if missing (untagged, never expiring, as Lambda does), then a new
+    /// stream gets the invocation's records in the function's log format.
+    /// Returns `{"logGroupName", "logStreamName", "requestId", "messages"}`.
+    pub fn lambda_logs(&self, function: &str, lines: &[&str]) -> Value {
+        self.control(
+            "POST",
+            "/_wsdeploy/lambda-logs",
+            Some(json!({ "function": function, "lines": lines })),
+        )
+    }
+
+    /// Like [`Emulator::lambda_logs`] with a whole request body (`timestamp`
+    /// in ms, lines as `{"level", "message"}`, `region`); returns the
+    /// emulator's refusal, `(status, message)`, instead of panicking.
+    pub fn try_lambda_logs(&self, body: Value) -> Result<Value, (u16, String)> {
+        let (status, answer) = self.request("POST", "/_wsdeploy/lambda-logs", Some(body));
+        if status == 200 {
+            Ok(answer)
+        } else {
+            let message = answer["error"].as_str().unwrap_or("refused").to_owned();
+            Err((status, message))
+        }
+    }
+
     /// Stops a dedicated emulator the way a dying test process does: closes
     /// its stdin and waits up to `timeout` for it to exit by itself (then
     /// kills it). Returns its exit status if it exited by itself.

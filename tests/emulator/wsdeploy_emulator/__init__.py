@@ -13,4 +13,7 @@ Layout (each module opens with what it is responsible for):
 - ``middleware`` the WSGI layer in front of moto: control endpoint, faults,
                  call log, response clean-up.
 - ``patches``    additions and fixes to moto's models and handlers.
+- ``filter_patterns`` CloudWatch Logs filter patterns: parsing, matching.
+- ``lambda_logs`` what Lambda writes to CloudWatch Logs when a function runs
+                 (the ``lambda-logs`` control endpoint).
 """

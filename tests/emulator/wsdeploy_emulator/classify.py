@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from moto.core.request import Request
 from moto.core.routing import get_service_router
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head")
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "Filter")
 
 # Signing names whose botocore model has another name.
 MODEL_NAMES = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunctions"}

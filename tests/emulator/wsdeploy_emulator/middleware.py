@@ -11,7 +11,9 @@ It also serves the control endpoint, ``/_wsdeploy/*``, which is never logged:
 - ``GET /_wsdeploy/calls`` / ``DELETE /_wsdeploy/calls``: read / clear the log;
 - ``GET /_wsdeploy/faults`` / ``POST /_wsdeploy/faults``: read / change faults;
 - ``POST /_wsdeploy/reset``: forget all AWS state, the log and the clocks;
-  faults return to the launch settings.
+  faults return to the launch settings;
+- ``POST /_wsdeploy/lambda-logs``: write what Lambda logs when a function
+  runs (``lambda_logs``).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto.awslambda.exceptions import LambdaClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api._internal.models import moto_api_backend
 from werkzeug.http import HTTP_STATUS_CODES
 
-from . import errors, pagination, settings
+from . import errors, lambda_logs, pagination, settings
 from .classify import Call, classify
 from .errors import AwsError
 from .state import STATE
@@ -36,6 +39,9 @@ from .state import STATE
 StartResponse = Callable[..., Any]
 
 DOMAIN_OPERATIONS = {"CreateDomainName", "UpdateDomainName", "DeleteDomainName"}
+# Rate quotas without burst: (service, operation) -> the setting of its rate.
+WINDOWED_QUOTAS = {("logs", "FilterLogEvents"): "logs_filter_rate"}
+CONTROL_ROUTES = ("calls", "faults", "profiles", "reset", "lambda-logs")
 # Lambda calls that work while a function is Pending (reads, and deleting it).
 LAMBDA_ALLOWED_WHILE_PENDING = {"CreateFunction", "DeleteFunction"}
 LAMBDA_UPDATES = {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"}
@@ -187,6 +193,11 @@ class EmulatorMiddleware:
             self.lambda_faults(call, body, faults)
 
     def enforce_quotas(self, call: Call, faults: dict[str, Any]) -> None:
+        setting = WINDOWED_QUOTAS.get((call.service, call.operation))
+        if setting is not None:
+            if not STATE.admit_windowed(setting, call.region or "us-east-1", faults[setting]):
+                raise errors.throttled(call.service, "quota")
+            return
         if call.service not in ("apigateway", "route53"):
             return
         with STATE.lock:
@@ -314,6 +325,18 @@ class EmulatorMiddleware:
                 moto_api_backend.reset()
                 STATE.reset()
             return _json_response(200, {"reset": True})
-        if route in ("calls", "faults", "profiles", "reset"):
+        if route == "lambda-logs" and method == "POST":
+            return self.lambda_logs(body)
+        if route in CONTROL_ROUTES:
             return _json_response(405, {"error": f"{method} is not allowed on /_wsdeploy/{route}"})
         return _json_response(404, {"error": f"no control endpoint /_wsdeploy/{route}"})
+
+    def lambda_logs(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        try:
+            request = json.loads(body or b"{}")
+            with MOTO_LOCK:
+                return _json_response(200, lambda_logs.write(request))
+        except (ValueError, lambda_logs.RequestError) as error:
+            return _json_response(400, {"error": str(error)})
+        except LambdaClientError as error:
+            return _json_response(error.code, {"error": error.message})

@@ -4,8 +4,9 @@ runs against every list, not only against lists longer than AWS's page size.
 Two mechanisms, both bounded by the ``page_size`` setting (``None`` turns
 them off and leaves moto's own page sizes):
 
-- ``limit_request``: for calls moto paginates itself (IAM, Route 53; see the
-  table), lower the request's page-size parameter to ``page_size``.
+- ``limit_request``: for calls moto paginates itself (IAM, Route 53,
+  CloudWatch Logs; see the table), lower the request's page-size parameter
+  to ``page_size``.
 - ``paginate_response``: for JSON calls moto answers in one piece (every API
   Gateway v2 ``Get*`` list, Lambda ListFunctions, ACM ListCertificates), cut
   the full answer into pages addressed by an opaque token.
@@ -33,6 +34,8 @@ NATIVE_LIMITS: dict[tuple[str, str], tuple[str, str]] = {
     ("route53", "ListHostedZones"): ("query", "maxitems"),
     ("route53", "ListHostedZonesByName"): ("query", "maxitems"),
     ("route53", "ListResourceRecordSets"): ("query", "maxitems"),
+    ("logs", "DescribeLogGroups"): ("json", "limit"),
+    ("logs", "FilterLogEvents"): ("json", "limit"),
 }
 
 
@@ -80,14 +83,30 @@ def limit_request(call: Call, environ: dict[str, Any], body: bytes, page_size: i
         pairs = [(k, v) for k, v in pairs if k != name] + [(name, _smaller(current, page_size))]
         environ["QUERY_STRING"] = urlencode(pairs)
         return body
+    new_body = (_limit_json if where == "json" else _limit_form)(environ, body, name, page_size)
+    environ["CONTENT_LENGTH"] = str(len(new_body))
+    return new_body
+
+
+def _limit_form(environ: dict[str, Any], body: bytes, name: str, page_size: int) -> bytes:
     if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         return body
     pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     current = next((v for k, v in pairs if k == name), None)
     pairs = [(k, v) for k, v in pairs if k != name] + [(name, _smaller(current, page_size))]
-    new_body = urlencode(pairs).encode()
-    environ["CONTENT_LENGTH"] = str(len(new_body))
-    return new_body
+    return urlencode(pairs).encode()
+
+
+def _limit_json(environ: dict[str, Any], body: bytes, name: str, page_size: int) -> bytes:
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        return body
+    current = document.get(name) if isinstance(document, dict) else None
+    if not isinstance(document, dict) or (isinstance(current, int) and current < 1):
+        return body  # an invalid limit is the service's to refuse
+    document[name] = int(_smaller(None if current is None else str(current), page_size))
+    return json.dumps(document).encode()
 
 
 def pager_for(call: Call) -> Pager | None:

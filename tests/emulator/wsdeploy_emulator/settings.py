@@ -36,6 +36,12 @@ FIELDS: dict[str, tuple[Any, Any, str]] = {
     ),
     "route53_rate": (float, 10.0, "Route 53 requests per second (token bucket)"),
     "route53_burst": (int, 50, "Route 53 bucket size"),
+    "logs_filter_rate": (
+        int,
+        5,
+        "CloudWatch Logs FilterLogEvents calls per second per region (no burst: "
+        "at most this many in any one-second window)",
+    ),
     "throttle_rate": (float, 0.0, "probability that any AWS request is throttled"),
     "conflict_rate": (
         float,

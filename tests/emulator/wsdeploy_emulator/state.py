@@ -1,5 +1,5 @@
 """Everything the emulator remembers besides moto's own backends: the current
-fault settings, the call log, the quota buckets, and the clocks of resources
+fault settings, the call log, the quota buckets and windows, and the clocks of resources
 whose state changes with time (new roles, Lambda functions, Route 53 changes).
 
 One process-wide instance, ``STATE``, shared by the middleware and the moto
@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,23 @@ class TokenBucket:
         self.tokens -= 1.0
 
 
+class SlidingWindow:
+    """At most ``limit`` requests in any ``seconds``-long window (no burst)."""
+
+    def __init__(self, limit: int, seconds: float = 1.0) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.admitted: deque[float] = deque()
+
+    def admit(self, now: float) -> bool:
+        while self.admitted and now - self.admitted[0] >= self.seconds:
+            self.admitted.popleft()
+        if len(self.admitted) >= self.limit:
+            return False
+        self.admitted.append(now)
+        return True
+
+
 @dataclass
 class FunctionClock:
     """When a Lambda function leaves Pending and when its last update ends."""
@@ -56,6 +74,8 @@ class EmulatorState:
     calls: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    # Per-region rate quotas without burst, by (quota, region).
+    windows: dict[tuple[str, str], SlidingWindow] = field(default_factory=dict)
     last_deployment: float | None = None
     last_domain_op: float | None = None
     functions: dict[str, FunctionClock] = field(default_factory=dict)
@@ -96,6 +116,7 @@ class EmulatorState:
             "apigateway": TokenBucket(new["apigw_rate"], new["apigw_burst"]),
             "route53": TokenBucket(new["route53_rate"], new["route53_burst"]),
         }
+        self.windows = {}
 
     def fault(self, name: str) -> Any:
         with self.lock:
@@ -112,6 +133,13 @@ class EmulatorState:
             self.roles_created.clear()
             self.changes_insync_at.clear()
             self._install(dict(self.launch))
+
+    def admit_windowed(self, quota: str, region: str, limit: int) -> bool:
+        """Counts a request against a per-region quota without burst; False
+        when it is over."""
+        with self.lock:
+            window = self.windows.setdefault((quota, region), SlidingWindow(limit))
+            return window.admit(time.monotonic())
 
     # -- crash tests ------------------------------------------------------
 
