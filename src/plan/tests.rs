@@ -146,7 +146,7 @@ fn code_and_architecture_are_the_code_actions() {
 #[test]
 fn every_function_configuration_field_counts() {
     let base = function("f");
-    let edits: [fn(&mut Function); 7] = [
+    let edits: [fn(&mut Function); 10] = [
         |f| f.runtime = "python3.13".to_owned(),
         |f| f.handler = "app.main".to_owned(),
         |f| f.role = "role-b".to_owned(),
@@ -156,6 +156,9 @@ fn every_function_configuration_field_counts() {
         |f| {
             f.environment.remove("TABLE");
         },
+        |f| f.log_format = "JSON".to_owned(),
+        |f| f.log_level = Some("DEBUG".to_owned()),
+        |f| f.log_group = Some("/custom".to_owned()),
     ];
     for edit in edits {
         let mut want = base.clone();
@@ -301,5 +304,85 @@ fn changes_serialize_their_field_as_shown() {
             "new": "t2",
             "sensitive": true,
         })
+    );
+}
+
+fn group(name: &str, days: Option<i64>, t: Tags) -> LogGroup {
+    LogGroup {
+        name: name.to_owned(),
+        retention_days: days,
+        tags: t,
+    }
+}
+
+#[test]
+fn function_log_groups_are_created_adopted_and_deleted() {
+    let ours = tags(&[("wsdeploy:app", "a"), ("wsdeploy:stage", "dev")]);
+    let want = State {
+        function_log_groups: BTreeMap::from([
+            (
+                "/aws/lambda/new".to_owned(),
+                group("/aws/lambda/new", Some(30), ours.clone()),
+            ),
+            (
+                "/aws/lambda/made".to_owned(),
+                group("/aws/lambda/made", Some(30), ours.clone()),
+            ),
+        ]),
+        ..State::default()
+    };
+    let have = State {
+        function_log_groups: BTreeMap::from([
+            // Made by Lambda: no tags, never expiring.
+            (
+                "/aws/lambda/made".to_owned(),
+                group("/aws/lambda/made", None, Tags::new()),
+            ),
+            (
+                "/aws/lambda/old".to_owned(),
+                group("/aws/lambda/old", Some(30), ours.clone()),
+            ),
+        ]),
+        ..State::default()
+    };
+    let p = plan(&want, &have);
+    let by_name = |n: &str| {
+        p.actions
+            .iter()
+            .find(|a| a.resource == Resource::FunctionLogGroup(n.to_owned()))
+            .unwrap_or_else(|| panic!("no action on {n}: {:?}", p.actions))
+    };
+    assert_eq!(by_name("/aws/lambda/new").op, Op::Create);
+    let adopted = by_name("/aws/lambda/made");
+    assert_eq!(adopted.op, Op::Update);
+    assert!(
+        adopted
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("adopted"))
+    );
+    assert_eq!(adopted.tags_to_set(), ours);
+    assert!(adopted.change(&Field::Retention).is_some());
+    assert_eq!(by_name("/aws/lambda/old").op, Op::Delete);
+    // Made before the functions, deleted after them.
+    let create = p.actions.iter().find(|a| a.op == Op::Create).unwrap();
+    let delete = p.actions.iter().find(|a| a.op == Op::Delete).unwrap();
+    assert!(
+        phase(create)
+            < phase(&Action {
+                op: Op::Create,
+                resource: Resource::Function("f".to_owned()),
+                changes: vec![],
+                reason: None
+            })
+    );
+    assert!(
+        phase(delete)
+            > phase(&Action {
+                op: Op::Delete,
+                resource: Resource::Function("f".to_owned()),
+                changes: vec![],
+                reason: None
+            })
     );
 }

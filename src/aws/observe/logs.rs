@@ -194,3 +194,71 @@ impl FunctionGroups<'_> {
         (owned, foreign)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{TAG_STAGE, Tags};
+
+    fn listed(function: &str, tags: &[(&str, &str)]) -> LogGroup {
+        LogGroup {
+            name: function_log_group(function),
+            retention_days: None,
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Tags>(),
+        }
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_ownership_rule_for_function_log_groups() {
+        let wanted = set(&["a-dev-new", "a-dev-lambda", "a-dev-taken", "a-dev-other"]);
+        let ours = set(&["a-dev-lambda", "a-dev-gone"]);
+        let foreign_functions = set(&["a-dev-taken", "a-dev-unwanted"]);
+        let rule = FunctionGroups {
+            app: "a",
+            stage: "dev",
+            wanted: &wanted,
+            ours: &ours,
+            foreign_functions: &foreign_functions,
+        };
+        let own = [(TAG_APP, "a"), (TAG_STAGE, "dev")];
+        let (owned, foreign) = rule.classify(vec![
+            // Tagged ours, whether wanted or not.
+            listed("a-dev-new", &own),
+            listed("a-dev-old", &own),
+            // Untagged: adopted when its function is ours or it is wanted
+            // and its function does not exist.
+            listed("a-dev-lambda", &[]),
+            listed("a-dev-gone", &[("team", "x")]),
+            listed("a-dev-leftover", &[]),
+            // Untagged with someone else's function: foreign when wanted.
+            listed("a-dev-taken", &[]),
+            listed("a-dev-unwanted", &[]),
+            // Another wsdeploy app's: foreign when wanted.
+            listed("a-dev-other", &[(TAG_APP, "b"), (TAG_STAGE, "dev")]),
+        ]);
+        let names: Vec<&str> = owned.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "/aws/lambda/a-dev-gone",
+                "/aws/lambda/a-dev-lambda",
+                "/aws/lambda/a-dev-new",
+                "/aws/lambda/a-dev-old",
+            ]
+        );
+        let foreign: Vec<(&str, &str)> = foreign
+            .iter()
+            .map(|f| (f.name.as_str(), f.why.as_str()))
+            .collect();
+        assert_eq!(foreign.len(), 2, "{foreign:?}");
+        assert!(foreign[0].0.ends_with("a-dev-taken") && foreign[0].1.contains("not wsdeploy's"));
+        assert!(foreign[1].0.ends_with("a-dev-other") && foreign[1].1.contains("app `b`"));
+    }
+}
