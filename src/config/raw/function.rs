@@ -6,6 +6,7 @@
 use schemars::JsonSchema;
 
 use super::build::{RawBuild, read_build};
+use super::logs::{RawLogs, read_logs};
 use crate::config::node::{Node, Pos, Value};
 use crate::config::read::{Keyed, Reader, S, index};
 
@@ -64,6 +65,8 @@ pub struct RawFunction {
     pub tags: Option<Keyed<S<String>>>,
     /// How the package is built: bundling for Node.js, requirements for Python.
     pub build: Option<RawBuild>,
+    /// The function's log group (retention) and the format Lambda writes its logs in.
+    pub logs: Option<RawLogs>,
 }
 
 impl RawFunction {
@@ -81,6 +84,7 @@ impl RawFunction {
         "layers",
         "tags",
         "build",
+        "logs",
     ];
 }
 
@@ -158,6 +162,9 @@ pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunct
         build: f
             .take("build")
             .and_then(|n| read_build(r, n, &f.path_of("build"))),
+        logs: f
+            .take("logs")
+            .and_then(|n| read_logs(r, n, &f.path_of("logs"))),
     };
     f.finish(r);
     Some(func)

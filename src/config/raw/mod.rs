@@ -17,15 +17,18 @@ use schemars::JsonSchema;
 
 mod build;
 mod function;
+mod logs;
 
 pub use build::{RawBuild, read_build};
 pub use function::{
     Architecture, RawFunction, RawFunctionRef, RawPermission, RawStatement, read_function,
 };
+pub use logs::{AppLogLevel, LogFormat, RETENTION_DAYS, RETENTION_NAMES, RawLogs, RawRetention};
 
 use super::node::{Node, Pos, Value};
 use super::read::{Fields, Keyed, Reader, S};
 use function::read_function_ref;
+use logs::read_retention;
 
 /// wsdeploy.yml: one WebSocket API, its routes and the Lambda functions behind them.
 #[derive(Debug, Clone, JsonSchema)]
@@ -183,8 +186,8 @@ pub enum RawAccessLog {
 pub struct RawAccessLogSettings {
     /// The log line format; must contain `$context.requestId`.
     pub format: Option<S<String>>,
-    /// Days to keep the log group wsdeploy creates (a CloudWatch Logs retention value).
-    pub retention: Option<S<i64>>,
+    /// Days to keep the events of the log group wsdeploy creates: a CloudWatch Logs value (1, 3, 5, 7, 14, 30, 60, 90, ...) or its name (`one_week`, `one_month`, ...); `infinite` keeps them forever, as does leaving it out.
+    pub retention: Option<S<RawRetention>>,
     /// ARN of an existing log group to write to instead of one wsdeploy creates.
     pub destination_arn: Option<S<String>>,
 }
@@ -197,7 +200,7 @@ impl RawAccessLogSettings {
 #[derive(Debug, Clone, Default, JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Defaults")]
 pub struct RawDefaults {
-    /// Function settings merged into every function: the function's own scalars win, `environment` and `tags` merge key by key, `permissions` and `layers` are concatenated.
+    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build` and `logs` merge key by key, `permissions` and `layers` are concatenated.
     pub function: Option<RawFunction>,
 }
 
@@ -463,7 +466,7 @@ fn read_access_log(r: &mut Reader, node: &Node, path: &str) -> Option<RawAccessL
                     .and_then(|n| r.string(n, &f.path_of("format"))),
                 retention: f
                     .take("retention")
-                    .and_then(|n| r.integer(n, &f.path_of("retention"))),
+                    .and_then(|n| read_retention(r, n, &f.path_of("retention"))),
                 destination_arn: f
                     .take("destinationArn")
                     .and_then(|n| r.string(n, &f.path_of("destinationArn"))),
