@@ -50,6 +50,7 @@ mod tests {
             ("Defaults", RawDefaults::KEYS),
             ("Function", RawFunction::KEYS),
             ("Build", RawBuild::KEYS),
+            ("Logs", RawLogs::KEYS),
             ("Statement", RawStatement::KEYS),
             ("RouteSettings", RawRouteSettings::KEYS),
             ("AuthorizerSettings", RawAuthorizerSettings::KEYS),

@@ -1050,6 +1050,18 @@ const ARCHS: Words = Words {
     good: &["arm64", "x86_64"],
     bad: &["arm", "ARM64", "amd64", "${env:SECRET_A}"],
 };
+const RETENTION_NAMES: Words = Words {
+    good: &["one_week", "one_month", "thirteen_months", "infinite"],
+    bad: &["one_wek", "forever", "ONE_WEEK", "${env:SECRET_A}"],
+};
+const LOG_FORMATS: Words = Words {
+    good: &["text", "json"],
+    bad: &["JSON", "yaml", "${env:SECRET_A}"],
+};
+const APP_LOG_LEVELS: Words = Words {
+    good: &["INFO", "DEBUG", "WARN"],
+    bad: &["info", "VERBOSE", "${env:SECRET_A}"],
+};
 const LOG_LEVELS: Words = Words {
     good: &["ERROR", "INFO", "OFF"],
     bad: &["error", "WARN", "${env:SECRET_A}"],
@@ -1466,6 +1478,29 @@ fn function_map(mode: Mode, handler: f64) -> BoxedStrategy<Y> {
             ("permissions", 0.2, list(permission(mode), 0..3, mode)),
             ("layers", 0.15, list(words(&LAYERS, mode), 0..7, mode)),
             ("tags", 0.15, keyed(&TAG_KEYS, text(mode), 0..4, mode)),
+            ("logs", 0.15, logs(mode)),
+        ],
+        mode,
+    )
+}
+
+/// A retention: days CloudWatch Logs offers, a name, or another number.
+fn retention(mode: Mode) -> BoxedStrategy<Y> {
+    prop_oneof![
+        4 => select(RETENTION).prop_map(|n| Y::Plain(n.to_string())),
+        2 => words(&RETENTION_NAMES, mode),
+        1 => number(0..=5000, mode),
+    ]
+    .boxed()
+}
+
+/// A function's `logs`; `level` is rare, as it needs `format: json`.
+fn logs(mode: Mode) -> BoxedStrategy<Y> {
+    fields(
+        vec![
+            ("retention", 0.5, retention(mode)),
+            ("format", 0.4, words(&LOG_FORMATS, mode)),
+            ("level", 0.1, words(&APP_LOG_LEVELS, mode)),
         ],
         mode,
     )
@@ -1493,15 +1528,7 @@ fn api(mode: Mode) -> BoxedStrategy<Y> {
         fields(
             vec![
                 ("format", 0.5, words(&ACCESS_LOG_FORMATS, mode)),
-                (
-                    "retention",
-                    0.5,
-                    prop_oneof![
-                        5 => select(RETENTION).prop_map(|n| Y::Plain(n.to_string())),
-                        1 => number(0..=5000, mode),
-                    ]
-                    .boxed(),
-                ),
+                ("retention", 0.5, retention(mode)),
                 ("destinationArn", 0.2, text(mode)),
             ],
             mode,

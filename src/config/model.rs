@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use super::filter::FileFilter;
-pub use super::raw::{Architecture, LogLevel};
+pub use super::raw::{AppLogLevel, Architecture, LogFormat, LogLevel};
 
 /// The value shown in place of any environment variable's value.
 pub const MASK: &str = "(sensitive)";
@@ -151,50 +151,6 @@ impl Default for Logs {
             retention_days: Some(DEFAULT_LOG_RETENTION_DAYS),
             format: LogFormat::Text,
             level: None,
-        }
-    }
-}
-
-/// Lambda's `LoggingConfig.LogFormat`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-impl LogFormat {
-    /// The value Lambda's API uses.
-    pub fn aws(self) -> &'static str {
-        match self {
-            LogFormat::Text => "Text",
-            LogFormat::Json => "JSON",
-        }
-    }
-}
-
-/// Lambda's `LoggingConfig.ApplicationAppLogLevel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum AppLogLevel {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Fatal,
-}
-
-impl AppLogLevel {
-    /// The value Lambda's API uses (as written in the config).
-    pub fn aws(self) -> &'static str {
-        match self {
-            AppLogLevel::Trace => "TRACE",
-            AppLogLevel::Debug => "DEBUG",
-            AppLogLevel::Info => "INFO",
-            AppLogLevel::Warn => "WARN",
-            AppLogLevel::Error => "ERROR",
-            AppLogLevel::Fatal => "FATAL",
         }
     }
 }

@@ -16,11 +16,19 @@
 use schemars::JsonSchema;
 
 mod build;
+mod function;
+mod logs;
 
 pub use build::{RawBuild, read_build};
+pub use function::{
+    Architecture, RawFunction, RawFunctionRef, RawPermission, RawStatement, read_function,
+};
+pub use logs::{AppLogLevel, LogFormat, RETENTION_DAYS, RETENTION_NAMES, RawLogs, RawRetention};
 
 use super::node::{Node, Pos, Value};
-use super::read::{Fields, Keyed, Reader, S, index};
+use super::read::{Fields, Keyed, Reader, S};
+use function::read_function_ref;
+use logs::read_retention;
 
 /// wsdeploy.yml: one WebSocket API, its routes and the Lambda functions behind them.
 #[derive(Debug, Clone, JsonSchema)]
@@ -178,8 +186,8 @@ pub enum RawAccessLog {
 pub struct RawAccessLogSettings {
     /// The log line format; must contain `$context.requestId`.
     pub format: Option<S<String>>,
-    /// Days to keep the log group wsdeploy creates (a CloudWatch Logs retention value).
-    pub retention: Option<S<i64>>,
+    /// Days to keep the events of the log group wsdeploy creates: a CloudWatch Logs value (1, 3, 5, 7, 14, 30, 60, 90, ...) or its name (`one_week`, `one_month`, ...); `infinite` keeps them forever, as does leaving it out.
+    pub retention: Option<S<RawRetention>>,
     /// ARN of an existing log group to write to instead of one wsdeploy creates.
     pub destination_arn: Option<S<String>>,
 }
@@ -192,113 +200,12 @@ impl RawAccessLogSettings {
 #[derive(Debug, Clone, Default, JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Defaults")]
 pub struct RawDefaults {
-    /// Function settings merged into every function: the function's own scalars win, `environment` and `tags` merge key by key, `permissions` and `layers` are concatenated.
+    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build` and `logs` merge key by key, `permissions` and `layers` are concatenated.
     pub function: Option<RawFunction>,
 }
 
 impl RawDefaults {
     pub const KEYS: &'static [&'static str] = &["function"];
-}
-
-/// Instruction set architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
-pub enum Architecture {
-    #[serde(rename = "x86_64")]
-    X86_64,
-    #[serde(rename = "arm64")]
-    Arm64,
-}
-
-impl Architecture {
-    pub const CHOICES: &'static [(&'static str, Architecture)] = &[
-        ("x86_64", Architecture::X86_64),
-        ("arm64", Architecture::Arm64),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        }
-    }
-}
-
-/// A Lambda function's settings.
-#[derive(Debug, Clone, Default, JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Function")]
-pub struct RawFunction {
-    /// `path/to/module.export` (the file is found under `code`).
-    pub handler: Option<S<String>>,
-    /// Lambda runtime (default `nodejs20.x`).
-    pub runtime: Option<S<String>>,
-    /// A directory (relative to wsdeploy.yml) zipped deterministically, or a `.zip` file. Default `.`.
-    pub code: Option<S<String>>,
-    /// Globs relative to `code` of the files to ship (default: everything).
-    pub include: Option<Vec<S<String>>>,
-    /// Globs relative to `code` of files to leave out (`.git/` and `.wsdeploy/` always are).
-    pub exclude: Option<Vec<S<String>>>,
-    /// Memory in MB, 128 to 10240 (default 128).
-    #[schemars(extend("minimum" = 128, "maximum" = 10240))]
-    pub memory_size: Option<S<i64>>,
-    /// Timeout in seconds, 1 to 900 (default 6).
-    #[schemars(extend("minimum" = 1, "maximum" = 900))]
-    pub timeout: Option<S<i64>>,
-    /// `x86_64` (default) or `arm64`.
-    pub architecture: Option<S<Architecture>>,
-    /// Environment variables. Values are never printed.
-    pub environment: Option<Keyed<S<String>>>,
-    /// IAM statements added to the function's own role: `{actions, resources}` or `"<action> <resource>"`.
-    pub permissions: Option<Vec<RawPermission>>,
-    /// Layer version ARNs (at most 5).
-    pub layers: Option<Vec<S<String>>>,
-    /// Tags for this function and its role.
-    pub tags: Option<Keyed<S<String>>>,
-    /// How the package is built: bundling for Node.js, requirements for Python.
-    pub build: Option<RawBuild>,
-}
-
-impl RawFunction {
-    pub const KEYS: &'static [&'static str] = &[
-        "handler",
-        "runtime",
-        "code",
-        "include",
-        "exclude",
-        "memorySize",
-        "timeout",
-        "architecture",
-        "environment",
-        "permissions",
-        "layers",
-        "tags",
-        "build",
-    ];
-}
-
-/// An IAM statement for a function's role.
-#[derive(Debug, Clone, JsonSchema)]
-#[schemars(untagged, rename = "Permission")]
-pub enum RawPermission {
-    /// `"<service:Action> <resource ARN or *>"`
-    Short(S<String>),
-    Statement(RawStatement),
-}
-
-/// An IAM Allow statement.
-#[derive(Debug, Clone, Default, JsonSchema)]
-#[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Statement")]
-pub struct RawStatement {
-    /// Actions, `service:Action` (wildcards allowed in the action part).
-    pub actions: Vec<S<String>>,
-    /// Resource ARNs or `*`.
-    pub resources: Vec<S<String>>,
-    /// Where the statement starts.
-    #[schemars(skip)]
-    pub pos: Pos,
-}
-
-impl RawStatement {
-    pub const KEYS: &'static [&'static str] = &["actions", "resources"];
 }
 
 /// A route: a handler string (an implicit function named after the route), or its settings.
@@ -327,14 +234,6 @@ pub struct RawRouteSettings {
 
 impl RawRouteSettings {
     pub const KEYS: &'static [&'static str] = &["function", "returnResponse", "throttle"];
-}
-
-/// A function: a name from `functions:`, a handler string, or inline settings.
-#[derive(Debug, Clone, JsonSchema)]
-#[schemars(untagged, rename = "FunctionRef")]
-pub enum RawFunctionRef {
-    NameOrHandler(S<String>),
-    Inline(RawFunction),
 }
 
 /// Authorizer kind.
@@ -567,7 +466,7 @@ fn read_access_log(r: &mut Reader, node: &Node, path: &str) -> Option<RawAccessL
                     .and_then(|n| r.string(n, &f.path_of("format"))),
                 retention: f
                     .take("retention")
-                    .and_then(|n| r.integer(n, &f.path_of("retention"))),
+                    .and_then(|n| read_retention(r, n, &f.path_of("retention"))),
                 destination_arn: f
                     .take("destinationArn")
                     .and_then(|n| r.string(n, &f.path_of("destinationArn"))),
@@ -598,104 +497,6 @@ fn read_defaults(r: &mut Reader, node: &Node, path: &str) -> Option<RawDefaults>
     };
     f.finish(r);
     Some(d)
-}
-
-pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunction> {
-    let mut f = r.fields(node, path, RawFunction::KEYS)?;
-    let func = RawFunction {
-        handler: f
-            .take("handler")
-            .and_then(|n| r.string(n, &f.path_of("handler"))),
-        runtime: f
-            .take("runtime")
-            .and_then(|n| r.string(n, &f.path_of("runtime"))),
-        code: f.take("code").and_then(|n| r.string(n, &f.path_of("code"))),
-        include: f
-            .take("include")
-            .and_then(|n| r.string_list(n, &f.path_of("include"))),
-        exclude: f
-            .take("exclude")
-            .and_then(|n| r.string_list(n, &f.path_of("exclude"))),
-        memory_size: f
-            .take("memorySize")
-            .and_then(|n| r.integer(n, &f.path_of("memorySize"))),
-        timeout: f
-            .take("timeout")
-            .and_then(|n| r.integer(n, &f.path_of("timeout"))),
-        architecture: f
-            .take("architecture")
-            .and_then(|n| r.one_of(n, &f.path_of("architecture"), Architecture::CHOICES)),
-        environment: f
-            .take("environment")
-            .and_then(|n| r.string_map(n, &f.path_of("environment"))),
-        permissions: f
-            .take("permissions")
-            .and_then(|n| read_permissions(r, n, &f.path_of("permissions"))),
-        layers: f
-            .take("layers")
-            .and_then(|n| r.string_list(n, &f.path_of("layers"))),
-        tags: f
-            .take("tags")
-            .and_then(|n| r.string_map(n, &f.path_of("tags"))),
-        build: f
-            .take("build")
-            .and_then(|n| read_build(r, n, &f.path_of("build"))),
-    };
-    f.finish(r);
-    Some(func)
-}
-
-fn read_permissions(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<RawPermission>> {
-    let Value::Seq(items) = &node.value else {
-        r.error(
-            node.pos,
-            path,
-            format!("expected a list of statements, found {}", node.value.kind()),
-        );
-        return None;
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let p = index(path, i);
-        match &item.value {
-            Value::Str(_) => out.extend(r.string(item, &p).map(RawPermission::Short)),
-            Value::Map(_) => {
-                let Some(mut f) = r.fields(item, &p, RawStatement::KEYS) else {
-                    continue;
-                };
-                let actions = f
-                    .take("actions")
-                    .and_then(|n| r.string_list(n, &f.path_of("actions")));
-                let actions = f.require(r, "actions", actions);
-                let resources = f
-                    .take("resources")
-                    .and_then(|n| r.string_list(n, &f.path_of("resources")));
-                let resources = f.require(r, "resources", resources);
-                f.finish(r);
-                if let (Some(actions), Some(resources)) = (actions, resources) {
-                    out.push(RawPermission::Statement(RawStatement {
-                        actions,
-                        resources,
-                        pos: item.pos,
-                    }));
-                }
-            }
-            _ => r.error_hint(
-                item.pos,
-                &p,
-                format!("expected a statement, found {}", item.value.kind()),
-                "write `{ actions: [...], resources: [...] }` or `\"<action> <resource>\"`",
-            ),
-        }
-    }
-    Some(out)
-}
-
-fn read_function_ref(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunctionRef> {
-    match &node.value {
-        Value::Map(_) => read_function(r, node, path).map(RawFunctionRef::Inline),
-        _ => r.string(node, path).map(RawFunctionRef::NameOrHandler),
-    }
 }
 
 fn read_route(r: &mut Reader, node: &Node, path: &str) -> Option<RawRoute> {

@@ -1,6 +1,7 @@
 //! `api`: the API and its stage (name, description, route selection,
 //! stage variables, logging), throttling (also used by routes) and the
-//! access log with its format and destination.
+//! access log with its format and destination (its retention is checked
+//! in `logs`).
 
 use std::collections::BTreeMap;
 
@@ -8,11 +9,13 @@ use super::checks::{
     is_log_group_arn, is_route_selection_expression, is_stage_variable_name,
     is_stage_variable_value,
 };
-use super::{DEFAULT_ROUTE_SELECTION, MAX_ACCESS_LOG_FORMAT, RETENTION_DAYS, Validator};
+use super::{DEFAULT_ROUTE_SELECTION, MAX_ACCESS_LOG_FORMAT, Validator};
 use crate::config::model::{
     AccessLog, Api, DEFAULT_ACCESS_LOG_FORMAT, LogDestination, LogLevel, Logging, Throttle,
 };
-use crate::config::raw::{RawAccessLog, RawAccessLogSettings, RawApi, RawLogging, RawThrottle};
+use crate::config::raw::{
+    RawAccessLog, RawAccessLogSettings, RawApi, RawLogging, RawRetention, RawThrottle,
+};
 use crate::config::read::{Keyed, S, child, plain};
 use crate::names::access_log_group;
 
@@ -159,14 +162,17 @@ impl Validator<'_, '_, '_> {
         if let Some(f) = &s.format {
             self.check_log_format(f, "api.accessLog.format");
         }
-        if let Some(r) = &s.retention {
-            self.check_retention(r);
-        }
+        // No retention (or `infinite`): the events never expire.
+        let retention_days = s
+            .retention
+            .as_ref()
+            .and_then(|r| self.check_retention(r, "api.accessLog.retention"))
+            .flatten();
         let destination = match &s.destination_arn {
             Some(arn) => self.existing_log_group(arn, s.retention.as_ref()),
             None => LogDestination::Managed {
                 group_name: access_log_group(&self.app, &self.stage),
-                retention_days: s.retention.as_ref().map(|r| r.value),
+                retention_days,
             },
         };
         AccessLog {
@@ -178,36 +184,12 @@ impl Validator<'_, '_, '_> {
         }
     }
 
-    fn check_retention(&mut self, r: &S<i64>) {
-        if RETENTION_DAYS.contains(&r.value) {
-            return;
-        }
-        let days = if r.interpolated {
-            "the interpolated value".to_owned()
-        } else {
-            format!("{} days", r.value)
-        };
-        self.err_hint(
-            r.pos,
-            "api.accessLog.retention",
-            format!("{days} is not a CloudWatch Logs retention period"),
-            format!(
-                "use one of: {}",
-                RETENTION_DAYS
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-
     /// `destinationArn`: a log group the user owns, whose retention is
     /// theirs to set.
     fn existing_log_group(
         &mut self,
         arn: &S<String>,
-        retention: Option<&S<i64>>,
+        retention: Option<&S<RawRetention>>,
     ) -> LogDestination {
         if !is_log_group_arn(&arn.value) {
             self.err_hint(

@@ -174,11 +174,7 @@ fn applicable_keys(family: Option<Family>) -> &'static [&'static str] {
 
 /// The key path of a function's `build` setting.
 fn build_path(origin: &Origin) -> String {
-    let body = origin
-        .handler_path
-        .strip_suffix(".handler")
-        .unwrap_or(&origin.path);
-    child(body, "build")
+    child(origin.body_path(), "build")
 }
 
 /// The default build settings without the keys that do not apply.

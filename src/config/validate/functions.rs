@@ -1,6 +1,6 @@
 //! `functions` and `defaults.function`, and the fields of any function body
 //! (named, inline or a default): runtime, code, globs, memory, timeout,
-//! environment names, permissions, layers, tags.
+//! environment names, permissions, layers, tags, the retention of `logs`.
 //!
 //! Fields are checked where they are written, once per body; what needs the
 //! body merged with the defaults (the handler file, the environment's size,
@@ -119,6 +119,9 @@ impl Validator<'_, '_, '_> {
         }
         if let Some(t) = &f.tags {
             self.check_tags(t, &child(path, "tags"));
+        }
+        if let Some(l) = &f.logs {
+            self.check_logs_fields(l, &child(path, "logs"));
         }
     }
 

@@ -4,8 +4,8 @@
 //! OS-only runtime, the environment's size and the layer and tag counts.
 //!
 //! The function's own scalars win; `environment` and `tags` merge key by
-//! key; `permissions` and `layers` are concatenated, defaults first,
-//! without duplicates.
+//! key (`build` and `logs` too, in their own modules); `permissions` and
+//! `layers` are concatenated, defaults first, without duplicates.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,13 +62,15 @@ impl Validator<'_, '_, '_> {
         let environment = self.merge_environment(name, f, d, origin);
         let layers = self.merge_layers(name, f, d, origin);
         let tags = self.merge_tags(name, f, d, origin, global_tags);
+        let logs = self.merged_logs(f, d, origin);
         let (
             Some(function_name),
             Some((handler, code, build)),
             Some(environment),
             Some(layers),
             Some(tags),
-        ) = (function_name, code, environment, layers, tags)
+            Some(logs),
+        ) = (function_name, code, environment, layers, tags, logs)
         else {
             return None;
         };
@@ -89,8 +91,7 @@ impl Validator<'_, '_, '_> {
             layers,
             tags,
             build,
-            // Set from the `logs` key by the config layer (issue 14).
-            logs: Default::default(),
+            logs,
         })
     }
 
@@ -296,13 +297,7 @@ impl Validator<'_, '_, '_> {
         let setting = pick(&f.code, &d.code);
         let code = setting.map_or(".", |c| c.value.as_str());
         let (pos, path) = match setting {
-            Some(c) if f.code.is_some() => {
-                let body = origin
-                    .handler_path
-                    .strip_suffix(".handler")
-                    .unwrap_or(&origin.path);
-                (c.pos, child(body, "code"))
-            }
+            Some(c) if f.code.is_some() => (c.pos, child(origin.body_path(), "code")),
             Some(c) => (c.pos, "defaults.function.code".to_owned()),
             None => (origin.pos, origin.path.clone()),
         };

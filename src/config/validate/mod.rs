@@ -13,6 +13,9 @@
 //!   function body;
 //! - `merge`: a body merged with the defaults, and what needs the merged
 //!   result (the handler file, sizes and counts);
+//! - `build` and `logs`: a function's `build` and `logs` settings, merged
+//!   key by key; `logs` also checks the retention of any log group (the
+//!   access log's too);
 //! - `routes`: route keys and function references;
 //! - `authorizer`: the authorizer and its identity sources;
 //! - `domain`: the custom domain;
@@ -34,6 +37,7 @@ mod build;
 mod checks;
 mod domain;
 mod functions;
+mod logs;
 mod merge;
 mod routes;
 
@@ -49,11 +53,6 @@ pub const MAX_ACCESS_LOG_FORMAT: usize = 3072;
 pub const DEFAULT_RUNTIME: &str = "nodejs20.x";
 pub const DEFAULT_ROUTE_SELECTION: &str = "$request.body.action";
 pub const DEFAULT_IDENTITY_SOURCE: &str = "route.request.header.Authorization";
-/// Retention values CloudWatch Logs accepts.
-pub const RETENTION_DAYS: &[i64] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
 /// Tags wsdeploy writes itself; users may not set keys with this prefix.
 pub const TAG_PREFIX: &str = "wsdeploy:";
 
@@ -130,6 +129,16 @@ struct Origin {
     path: String,
     /// Key path of the node holding the handler string.
     handler_path: String,
+}
+
+impl Origin {
+    /// Key path of the function's settings (`functions.ws`,
+    /// `routes.$default.function`), or of the reference when it has none.
+    fn body_path(&self) -> &str {
+        self.handler_path
+            .strip_suffix(".handler")
+            .unwrap_or(&self.path)
+    }
 }
 
 /// How a route or the authorizer names its function.
