@@ -4,10 +4,12 @@
 //! by key and resolved into `model::Logs`.
 //!
 //! A retention is checked where it is written, once per body. A `level`
-//! needs JSON logs after the merge: a function's own `level` with text logs
-//! is an error at that `level`; a level from `defaults.function` is an
-//! error there when the function's text logs come from the defaults too,
-//! and is simply not used by a function that sets `format: text` itself.
+//! applies to JSON logs only (Lambda ignores it for text): a function's own
+//! `level` with text logs is a warning at that `level` (the contract's own
+//! example writes `format: text` beside `level: INFO`, so it must stay
+//! valid); a level from `defaults.function` is warned about there when the
+//! function's text logs come from the defaults too, and is simply not used
+//! by a function that sets `format: text` itself.
 
 use super::{Origin, Validator};
 use crate::config::model::{AppLogLevel, DEFAULT_LOG_RETENTION_DAYS, LogFormat, Logs};
@@ -102,9 +104,9 @@ impl Validator<'_, '_, '_> {
         }
     }
 
-    /// The function's `logs` over the defaults', key by key. `None` after
-    /// reporting a `level` that would not apply, or when a retention is
-    /// invalid (reported where it is written).
+    /// The function's `logs` over the defaults', key by key (a `level` that
+    /// would not apply is warned about and left out). `None` when a
+    /// retention is invalid (reported where it is written).
     pub(super) fn merged_logs(
         &mut self,
         f: &RawFunction,
@@ -130,7 +132,7 @@ impl Validator<'_, '_, '_> {
             (LogFormat::Text, Some(l), _) => {
                 let path = child(&child(origin.body_path(), "logs"), "level");
                 self.level_without_json(l, &path, format_set.is_some());
-                return None;
+                None
             }
             (LogFormat::Text, None, Some(l)) if own.format.is_none() => {
                 self.level_without_json(
@@ -138,7 +140,7 @@ impl Validator<'_, '_, '_> {
                     "defaults.function.logs.level",
                     defaults.format.is_some(),
                 );
-                return None;
+                None
             }
             (LogFormat::Text, None, _) => None,
         };
@@ -163,15 +165,14 @@ impl Validator<'_, '_, '_> {
             return;
         }
         let hint = if text_set {
-            "set `format: json`, or remove `level`"
+            "set `format: json` for it to apply, or remove `level`"
         } else {
-            "add `format: json`"
+            "add `format: json` for it to apply"
         };
-        self.err_hint(
+        self.r.warning(
             l.pos,
             path,
-            "`level` needs `format: json`: Lambda applies the log level to JSON logs only",
-            hint,
+            format!("`level` has no effect with text logs: Lambda applies the log level to JSON logs only; {hint}"),
         );
     }
 }
@@ -219,6 +220,28 @@ mod tests {
         let errors = load(yaml).expect_err("the config is invalid");
         assert_eq!(errors.len(), 1, "{errors:#?}");
         errors.into_iter().next().unwrap()
+    }
+
+    /// The one warning of a valid config.
+    fn warning(yaml: &str) -> Diagnostic {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid/wsdeploy.yml");
+        let env = |_: &str| None;
+        let opts = LoadOptions {
+            stage: None,
+            region: None,
+            env_region: Some("us-east-1"),
+            env: &env,
+        };
+        let mut diags = Diagnostics::default();
+        let config = load_text(&file, yaml, &opts, &mut diags);
+        assert!(config.is_some(), "{:#?}", diags.items);
+        let warnings: Vec<Diagnostic> = diags
+            .items
+            .into_iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .collect();
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        warnings.into_iter().next().unwrap()
     }
 
     fn logs(yaml: &str, function: &str) -> Logs {
@@ -403,33 +426,48 @@ mod tests {
     }
 
     #[test]
-    fn a_level_without_json_logs_is_an_error_at_the_level() {
-        let e = error(
-            "app: demo\nroutes:\n  $default:\n    function:\n      handler: src/handler.message\n      logs: { level: DEBUG }\n",
+    fn a_level_without_json_logs_is_a_warning_at_the_level() {
+        let yaml = "app: demo\nroutes:\n  $default:\n    function:\n      handler: src/handler.message\n      logs: { level: DEBUG }\n";
+        let w = warning(yaml);
+        assert_eq!(w.path, "routes.$default.function.logs.level");
+        assert_eq!((w.pos.unwrap().line, w.pos.unwrap().column), (6, 22));
+        assert!(
+            w.message.contains("JSON logs only") && w.message.contains("add `format: json`"),
+            "{}",
+            w.message
         );
-        assert_eq!(e.path, "routes.$default.function.logs.level");
-        assert_eq!((e.pos.unwrap().line, e.pos.unwrap().column), (6, 22));
-        assert!(e.message.contains("JSON logs only"), "{}", e.message);
-        assert_eq!(e.hint.as_deref(), Some("add `format: json`"));
-        // Text from the defaults: the function's level is still the error.
-        let e = error(
+        // Still valid, and the level is not used.
+        assert_eq!(logs(yaml, "default").level, None);
+        // Text from the defaults: the function's level is warned about.
+        let w = warning(
             "app: demo\ndefaults:\n  function:\n    logs: { format: text }\nfunctions:\n  ws:\n    handler: src/handler.message\n    logs: { level: ERROR }\nroutes:\n  $default: ws\n",
         );
-        assert_eq!(e.path, "functions.ws.logs.level");
+        assert_eq!(w.path, "functions.ws.logs.level");
+        assert!(
+            w.message
+                .contains("set `format: json` for it to apply, or remove `level`"),
+            "{}",
+            w.message
+        );
+    }
+
+    #[test]
+    fn the_contracts_example_of_text_logs_with_a_level_is_valid() {
+        let yaml = "app: demo\ndefaults:\n  function:\n    logs:\n      retention: 30\n      format: text\n      level: INFO\nroutes:\n  $default: src/handler.message\n";
+        let l = logs(yaml, "default");
         assert_eq!(
-            e.hint.as_deref(),
-            Some("set `format: json`, or remove `level`")
+            (l.retention_days, l.format, l.level),
+            (Some(30), LogFormat::Text, None)
         );
     }
 
     #[test]
     fn a_default_level_without_json_is_reported_once_at_the_default() {
-        let e = error(
+        let w = warning(
             "app: demo\ndefaults:\n  function:\n    logs: { level: DEBUG }\nroutes:\n  $default: src/handler.message\n  $connect: src/handler.connect\n",
         );
-        assert_eq!(e.path, "defaults.function.logs.level");
-        assert_eq!((e.pos.unwrap().line, e.pos.unwrap().column), (4, 20));
-        assert_eq!(e.hint.as_deref(), Some("add `format: json`"));
+        assert_eq!(w.path, "defaults.function.logs.level");
+        assert_eq!((w.pos.unwrap().line, w.pos.unwrap().column), (4, 20));
     }
 
     #[test]
