@@ -223,3 +223,85 @@ async fn a_group_of_another_app_stops_deploy_and_is_left_alone() {
     assert_eq!(retention, None);
     assert_eq!(tags["wsdeploy:app"], "someone-else");
 }
+
+/// The function's LoggingConfig as Lambda reports it: format, application
+/// level, group.
+async fn logging(em: &Emulator, function: &str) -> (String, Option<String>, Option<String>) {
+    let lambda = aws_sdk_lambda::Client::new(&em.sdk_config());
+    let got = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    let l = got.logging_config().expect("LoggingConfig");
+    (
+        l.log_format().unwrap().as_str().to_owned(),
+        l.application_log_level().map(|x| x.as_str().to_owned()),
+        l.log_group().map(str::to_owned),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_logs_setting_reaches_the_group_and_lambda() {
+    let em = Emulator::shared();
+    let c = client(em);
+    let app = App::new(
+        "fnlogset",
+        "defaults:\n  function:\n    logs: { retention: one_week, format: json, level: DEBUG }\n",
+    );
+    let function = format!("{}-dev-default", app.name);
+    ok(app.run(em, &["deploy"]));
+    assert_ours(&group(&c, &app.group()).await, &app.name, 7);
+    assert_eq!(
+        logging(em, &function).await,
+        (
+            "JSON".to_owned(),
+            Some("DEBUG".to_owned()),
+            Some(app.group())
+        )
+    );
+    let out = app.run(em, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Switched to text in the console: drift, repaired.
+    let lambda = aws_sdk_lambda::Client::new(&em.sdk_config());
+    lambda
+        .update_function_configuration()
+        .function_name(&function)
+        .logging_config(
+            aws_sdk_lambda::types::LoggingConfig::builder()
+                .log_format(aws_sdk_lambda::types::LogFormat::Text)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = app.run(em, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("logs.format: Text -> JSON")
+            && text(&out).contains("logs.level: (none) -> DEBUG"),
+        "{}",
+        text(&out)
+    );
+    ok(app.run(em, &["deploy"]));
+    assert_eq!(logging(em, &function).await.0, "JSON");
+
+    // Back to the defaults: text, 30 days, forever with `infinite`.
+    let body = std::fs::read_to_string(&app.config).unwrap().replace(
+        "{ retention: one_week, format: json, level: DEBUG }",
+        "{ retention: infinite }",
+    );
+    std::fs::write(&app.config, body).unwrap();
+    ok(app.run(em, &["deploy"]));
+    let (retention, _) = group(&c, &app.group()).await.unwrap();
+    assert_eq!(retention, None, "infinite: never expire");
+    assert_eq!(
+        logging(em, &function).await,
+        ("Text".to_owned(), None, Some(app.group()))
+    );
+    let out = app.run(em, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    ok(app.run(em, &["remove", "--yes"]));
+}
