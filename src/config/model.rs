@@ -36,6 +36,9 @@ pub struct Config {
     pub api: Api,
     /// By function name (the short name: `connect`, `ws`, `authorizer`).
     pub functions: BTreeMap<String, Function>,
+    /// Functions deployed elsewhere, by the ARN a route or the authorizer
+    /// names them with.
+    pub externals: BTreeMap<String, External>,
     /// By route key.
     pub routes: BTreeMap<String, Route>,
     pub authorizer: Option<Authorizer>,
@@ -126,6 +129,70 @@ pub struct Function {
     pub build: Build,
     /// The function's log group and Lambda's log format.
     pub logs: Logs,
+    /// The function's description; `None`: wsdeploy's own
+    /// (`<app> <stage>, managed by wsdeploy`).
+    pub description: Option<String>,
+    /// Reserved concurrency; `None`: the account's unreserved pool.
+    pub reserved_concurrency: Option<u32>,
+    /// Provisioned concurrency on the alias `live`; `None`: no version or
+    /// alias is made and the API invokes `$LATEST`.
+    pub provisioned_concurrency: Option<u32>,
+    pub tracing: Tracing,
+    /// `/tmp` in MB, 512..=10240; default 512.
+    pub ephemeral_storage: u32,
+    /// The KMS key that encrypts the environment; `None`: Lambda's own.
+    pub kms_key_arn: Option<String>,
+    pub vpc: Option<Vpc>,
+    /// Managed policy ARNs attached to the function's role.
+    pub managed_policies: Vec<String>,
+    /// The permissions boundary of the function's role.
+    pub permissions_boundary: Option<String>,
+    /// An existing role's ARN: wsdeploy makes no role for the function.
+    pub role: Option<String>,
+}
+
+/// The default size of a function's `/tmp`, in MB.
+pub const DEFAULT_EPHEMERAL_STORAGE: u32 = 512;
+
+/// X-Ray tracing of a function (Lambda's TracingConfig mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tracing {
+    Active,
+    #[default]
+    PassThrough,
+}
+
+impl Tracing {
+    /// The value Lambda's API uses.
+    pub fn aws(self) -> &'static str {
+        match self {
+            Tracing::Active => "Active",
+            Tracing::PassThrough => "PassThrough",
+        }
+    }
+}
+
+/// The VPC a function runs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vpc {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+/// A Lambda function deployed elsewhere that a route or the authorizer
+/// names by ARN: wsdeploy adds its own invoke permission statement to it
+/// and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct External {
+    /// As written (a function ARN, possibly with a version or alias).
+    pub arn: String,
+    /// The function's name.
+    pub name: String,
+    pub region: String,
+    pub account: String,
 }
 
 /// The `logs` setting of a function: its log group `/aws/lambda/<function
@@ -215,10 +282,14 @@ pub struct Statement {
 #[serde(rename_all = "camelCase")]
 pub struct Route {
     pub key: String,
-    /// Short name of the function behind it.
+    /// Short name of the function behind it, or the ARN of an external
+    /// function (a key of `Config::externals`).
     pub function: String,
     pub return_response: bool,
     pub throttle: Option<Throttle>,
+    /// The integration's timeout in milliseconds (50..=29000); `None`:
+    /// API Gateway's default, 29000.
+    pub integration_timeout_ms: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -92,6 +92,17 @@ impl Validator<'_, '_, '_> {
             tags,
             build,
             logs,
+            // Read from the config by issue 15's config work.
+            description: None,
+            reserved_concurrency: None,
+            provisioned_concurrency: None,
+            tracing: Default::default(),
+            ephemeral_storage: crate::config::model::DEFAULT_EPHEMERAL_STORAGE,
+            kms_key_arn: None,
+            vpc: None,
+            managed_policies: Vec::new(),
+            permissions_boundary: None,
+            role: None,
         })
     }
 

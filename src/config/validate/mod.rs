@@ -100,6 +100,7 @@ pub fn validate_identity(r: &mut Reader, raw: &RawConfig, ctx: &Context) -> Opti
     }
     Some(Config {
         file: ctx.file.to_path_buf(),
+        externals: Default::default(),
         app: v.app,
         stage: v.stage,
         region: v.region,
@@ -247,6 +248,7 @@ impl Validator<'_, '_, '_> {
         let functions = fns.resolved;
         Some(Config {
             file: self.ctx.file.to_path_buf(),
+            externals: Default::default(),
             app: self.app.clone(),
             stage: self.stage.clone(),
             region: self.region.clone(),

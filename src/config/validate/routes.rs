@@ -80,6 +80,7 @@ impl Validator<'_, '_, '_> {
             function,
             return_response,
             throttle,
+            integration_timeout_ms: None,
         })
     }
 
