@@ -123,6 +123,12 @@ pub struct Role {
     /// Inline policies by name.
     #[serde(default)]
     pub policies: BTreeMap<String, serde_json::Value>,
+    /// The ARNs of the managed policies attached to it.
+    #[serde(default)]
+    pub managed_policies: BTreeSet<String>,
+    /// The ARN of its permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
     #[serde(default)]
     pub tags: Tags,
 }
@@ -157,8 +163,48 @@ pub struct Function {
     /// `/aws/lambda/<name>` (only ever observed: wsdeploy sets the own one).
     #[serde(default)]
     pub log_group: Option<String>,
+    /// The execution role's ARN when it is not wsdeploy's role `role`
+    /// (the config's `role`, or whatever the live function points at).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// X-Ray tracing: `Active` or `PassThrough`.
+    #[serde(default = "pass_through")]
+    pub tracing: String,
+    /// `/tmp` in MB.
+    #[serde(default = "default_storage")]
+    pub ephemeral_storage: u32,
+    #[serde(default)]
+    pub kms_key_arn: Option<String>,
+    #[serde(default)]
+    pub vpc: Option<Vpc>,
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// A function's VPC configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Vpc {
+    pub subnet_ids: BTreeSet<String>,
+    pub security_group_ids: BTreeSet<String>,
+}
+
+/// Lambda's default tracing mode.
+pub const PASS_THROUGH: &str = "PassThrough";
+
+fn pass_through() -> String {
+    PASS_THROUGH.to_owned()
+}
+
+/// Lambda's default `/tmp` size in MB.
+pub const DEFAULT_STORAGE: u32 = 512;
+
+fn default_storage() -> u32 {
+    DEFAULT_STORAGE
 }
 
 /// Lambda's default log format.

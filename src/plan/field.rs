@@ -15,6 +15,10 @@ pub enum Field {
     TrustPolicy,
     /// The document of an inline role policy.
     Document,
+    /// A managed policy attached to a role, by ARN (`attached` or none).
+    ManagedPolicy(String),
+    /// A role's permissions boundary.
+    PermissionsBoundary,
 
     // A function's configuration (UpdateFunctionConfiguration).
     Runtime,
@@ -32,6 +36,17 @@ pub enum Field {
     LogLevel,
     /// The log group Lambda writes to.
     LogGroup,
+    // (and the API's `Description`, shared with the API)
+    /// X-Ray tracing mode.
+    Tracing,
+    /// The size of `/tmp`.
+    EphemeralStorage,
+    /// The KMS key of the environment.
+    KmsKeyArn,
+    /// The subnets and security groups.
+    Vpc,
+    /// Reserved concurrency (PutFunctionConcurrency, not the configuration).
+    ReservedConcurrency,
 
     // A function's code (UpdateFunctionCode).
     /// The package: SHA-256 and size.
@@ -147,6 +162,7 @@ impl fmt::Display for Field {
                 return write!(f, "routes.{route}.{setting}");
             }
             Field::Variable(k) => return write!(f, "variables.{k}"),
+            Field::ManagedPolicy(arn) => return write!(f, "managedPolicies.{arn}"),
             Field::Tag(k) => return write!(f, "tags.{k}"),
             Field::TrustPolicy => "trustPolicy",
             Field::Document => "document",
@@ -159,6 +175,12 @@ impl fmt::Display for Field {
             Field::LogFormat => "logs.format",
             Field::LogLevel => "logs.level",
             Field::LogGroup => "logs.group",
+            Field::Tracing => "tracing",
+            Field::EphemeralStorage => "ephemeralStorage",
+            Field::KmsKeyArn => "kmsKeyArn",
+            Field::Vpc => "vpc",
+            Field::ReservedConcurrency => "reservedConcurrency",
+            Field::PermissionsBoundary => "permissionsBoundary",
             Field::Code => "code",
             Field::Architecture => "architecture",
             Field::SourceArn => "sourceArn",
@@ -211,6 +233,16 @@ mod tests {
             (Field::LogFormat, "logs.format"),
             (Field::LogLevel, "logs.level"),
             (Field::LogGroup, "logs.group"),
+            (Field::Tracing, "tracing"),
+            (Field::EphemeralStorage, "ephemeralStorage"),
+            (Field::KmsKeyArn, "kmsKeyArn"),
+            (Field::Vpc, "vpc"),
+            (Field::ReservedConcurrency, "reservedConcurrency"),
+            (Field::PermissionsBoundary, "permissionsBoundary"),
+            (
+                Field::ManagedPolicy("arn:aws:iam::aws:policy/P".to_owned()),
+                "managedPolicies.arn:aws:iam::aws:policy/P",
+            ),
             (Field::Code, "code"),
             (Field::Architecture, "architecture"),
             (Field::SourceArn, "sourceArn"),

@@ -6,6 +6,9 @@ use crate::state::{Role, State};
 use super::diff::{action, change, json_text, tag_changes};
 use super::{Action, Field, Op, Resource};
 
+/// The value of a managed policy that is attached, in a change.
+pub const ATTACHED: &str = "attached";
+
 pub(super) fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action>) {
     for (name, want) in &desired.roles {
         match observed.roles.get(name) {
@@ -39,13 +42,31 @@ pub(super) fn plan_roles(desired: &State, observed: &State, out: &mut Vec<Action
     }
 }
 
-/// The trust policy and the tags of a role that exists.
+/// The trust policy, the managed policies, the permissions boundary and
+/// the tags of a role that exists.
 fn plan_role_update(name: &str, have: &Role, want: &Role, out: &mut Vec<Action>) {
     let mut changes = Vec::new();
     changes.extend(change(
         Field::TrustPolicy,
         Some(json_text(&have.trust_policy)),
         Some(json_text(&want.trust_policy)),
+    ));
+    let attached = |r: &Role, arn: &String| {
+        r.managed_policies
+            .contains(arn)
+            .then(|| ATTACHED.to_owned())
+    };
+    for arn in have.managed_policies.union(&want.managed_policies) {
+        changes.extend(change(
+            Field::ManagedPolicy(arn.clone()),
+            attached(have, arn),
+            attached(want, arn),
+        ));
+    }
+    changes.extend(change(
+        Field::PermissionsBoundary,
+        have.permissions_boundary.clone(),
+        want.permissions_boundary.clone(),
     ));
     tag_changes(&have.tags, &want.tags, &mut changes);
     if !changes.is_empty() {

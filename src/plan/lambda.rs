@@ -73,45 +73,51 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
     }
 }
 
-/// What UpdateFunctionConfiguration sets, and the tags.
+/// A VPC configuration as the plan shows it.
+fn vpc_text(f: &Function) -> Option<String> {
+    f.vpc.as_ref().map(|v| {
+        let ids = |s: &std::collections::BTreeSet<String>| {
+            s.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
+        format!(
+            "subnets {}; security groups {}",
+            ids(&v.subnet_ids),
+            ids(&v.security_group_ids)
+        )
+    })
+}
+
+/// What UpdateFunctionConfiguration sets, reserved concurrency, and the
+/// tags.
 fn configuration_changes(have: &Function, want: &Function) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut text = |field: Field, old: String, new: String| {
-        changes.extend(change(field, Some(old), Some(new)));
-    };
-    text(Field::Runtime, have.runtime.clone(), want.runtime.clone());
-    text(Field::Handler, have.handler.clone(), want.handler.clone());
-    text(Field::Role, have.role.clone(), want.role.clone());
-    text(
-        Field::MemorySize,
-        have.memory_size.to_string(),
-        want.memory_size.to_string(),
-    );
-    text(
-        Field::Timeout,
-        have.timeout.to_string(),
-        want.timeout.to_string(),
-    );
-    text(
-        Field::Layers,
-        have.layers.join(", "),
-        want.layers.join(", "),
-    );
-    text(
-        Field::LogFormat,
-        have.log_format.clone(),
-        want.log_format.clone(),
-    );
-    changes.extend(change(
-        Field::LogLevel,
-        have.log_level.clone(),
-        want.log_level.clone(),
-    ));
-    changes.extend(change(
-        Field::LogGroup,
-        have.log_group.clone(),
-        want.log_group.clone(),
-    ));
+    // Each field and how to read it; the order is the plan's.
+    let fields: [(Field, fn(&Function) -> Option<String>); 15] = [
+        (Field::Runtime, |f| Some(f.runtime.clone())),
+        (Field::Handler, |f| Some(f.handler.clone())),
+        (Field::Role, |f| {
+            Some(f.role_arn.clone().unwrap_or_else(|| f.role.clone()))
+        }),
+        (Field::MemorySize, |f| Some(f.memory_size.to_string())),
+        (Field::Timeout, |f| Some(f.timeout.to_string())),
+        (Field::Layers, |f| Some(f.layers.join(", "))),
+        (Field::LogFormat, |f| Some(f.log_format.clone())),
+        (Field::LogLevel, |f| f.log_level.clone()),
+        (Field::LogGroup, |f| f.log_group.clone()),
+        (Field::Description, |f| Some(f.description.clone())),
+        (Field::Tracing, |f| Some(f.tracing.clone())),
+        (Field::EphemeralStorage, |f| {
+            Some(f.ephemeral_storage.to_string())
+        }),
+        (Field::KmsKeyArn, |f| f.kms_key_arn.clone()),
+        (Field::Vpc, vpc_text),
+        (Field::ReservedConcurrency, |f| {
+            f.reserved_concurrency.map(|n| n.to_string())
+        }),
+    ];
+    let mut changes: Vec<Change> = fields
+        .into_iter()
+        .filter_map(|(field, get)| change(field, get(have), get(want)))
+        .collect();
     diff_map(
         |k| Field::Environment(k.to_owned()),
         &have.environment,

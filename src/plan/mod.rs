@@ -180,7 +180,8 @@ impl Action {
 
     /// Whether a function's configuration changes (what
     /// UpdateFunctionConfiguration sets): runtime, handler, role, memory,
-    /// timeout, layers, an environment variable or the logging config.
+    /// timeout, layers, an environment variable, the logging config, the
+    /// description, tracing, `/tmp` size, KMS key or VPC.
     pub fn function_configuration_changed(&self) -> bool {
         self.changes_any(|f| {
             matches!(
@@ -195,6 +196,11 @@ impl Action {
                     | Field::LogFormat
                     | Field::LogLevel
                     | Field::LogGroup
+                    | Field::Description
+                    | Field::Tracing
+                    | Field::EphemeralStorage
+                    | Field::KmsKeyArn
+                    | Field::Vpc
             )
         })
     }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::state::{AccessLog, Api, Function, LogGroup, Role, RouteSettings, Stage, State, Tags};
+use crate::state::{
+    AccessLog, Api, Function, LogGroup, Role, RouteSettings, Stage, State, Tags, Vpc,
+};
 
 use super::*;
 
@@ -30,6 +32,13 @@ fn function(name: &str) -> Function {
         log_format: "Text".to_owned(),
         log_level: None,
         log_group: None,
+        role_arn: None,
+        description: "d".to_owned(),
+        tracing: "PassThrough".to_owned(),
+        ephemeral_storage: 512,
+        kms_key_arn: None,
+        vpc: None,
+        reserved_concurrency: None,
         tags: tags(&[("keep", "1"), ("change", "old"), ("drop", "x")]),
     }
 }
@@ -146,7 +155,7 @@ fn code_and_architecture_are_the_code_actions() {
 #[test]
 fn every_function_configuration_field_counts() {
     let base = function("f");
-    let edits: [fn(&mut Function); 10] = [
+    let edits: [fn(&mut Function); 16] = [
         |f| f.runtime = "python3.13".to_owned(),
         |f| f.handler = "app.main".to_owned(),
         |f| f.role = "role-b".to_owned(),
@@ -159,6 +168,17 @@ fn every_function_configuration_field_counts() {
         |f| f.log_format = "JSON".to_owned(),
         |f| f.log_level = Some("DEBUG".to_owned()),
         |f| f.log_group = Some("/custom".to_owned()),
+        |f| f.description = "other".to_owned(),
+        |f| f.tracing = "Active".to_owned(),
+        |f| f.ephemeral_storage = 1024,
+        |f| f.kms_key_arn = Some("arn:aws:kms:us-east-1:1:key/k".to_owned()),
+        |f| {
+            f.vpc = Some(Vpc {
+                subnet_ids: ["subnet-1".to_owned()].into(),
+                security_group_ids: ["sg-1".to_owned()].into(),
+            })
+        },
+        |f| f.role_arn = Some("arn:aws:iam::1:role/existing".to_owned()),
     ];
     for edit in edits {
         let mut want = base.clone();
@@ -260,6 +280,8 @@ fn role_and_log_group_changes_are_typed() {
         path: "/wsdeploy/".to_owned(),
         trust_policy: serde_json::json!({"Version": "2012-10-17"}),
         policies: BTreeMap::new(),
+        managed_policies: Default::default(),
+        permissions_boundary: None,
         tags: Tags::new(),
     };
     let have = State {
@@ -384,5 +406,50 @@ fn function_log_groups_are_created_adopted_and_deleted() {
                 changes: vec![],
                 reason: None
             })
+    );
+}
+
+#[test]
+fn reserved_concurrency_is_not_a_configuration_change() {
+    let have = function("f");
+    let mut want = have.clone();
+    want.reserved_concurrency = Some(5);
+    let a = only_action(&with_function(want), &with_function(have));
+    assert!(!a.function_configuration_changed());
+    assert!(a.change(&Field::ReservedConcurrency).is_some());
+}
+
+#[test]
+fn managed_policies_and_the_boundary_are_role_changes() {
+    let role = |policies: &[&str], boundary: Option<&str>| Role {
+        name: "r".to_owned(),
+        path: "/wsdeploy/".to_owned(),
+        trust_policy: serde_json::json!({}),
+        policies: BTreeMap::new(),
+        managed_policies: policies.iter().map(|p| (*p).to_owned()).collect(),
+        permissions_boundary: boundary.map(str::to_owned),
+        tags: Tags::new(),
+    };
+    let with = |r: Role| State {
+        roles: BTreeMap::from([("r".to_owned(), r)]),
+        ..State::default()
+    };
+    let p = plan(
+        &with(role(&["arn:p/new", "arn:p/kept"], Some("arn:b"))),
+        &with(role(&["arn:p/kept", "arn:p/old"], None)),
+    );
+    assert_eq!(p.actions.len(), 1, "{:?}", p.actions);
+    let shown: Vec<String> = p.actions[0]
+        .changes
+        .iter()
+        .map(|c| format!("{}: {:?} -> {:?}", c.field, c.old, c.new))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "managedPolicies.arn:p/new: None -> Some(\"attached\")",
+            "managedPolicies.arn:p/old: Some(\"attached\") -> None",
+            "permissionsBoundary: None -> Some(\"arn:b\")",
+        ]
     );
 }

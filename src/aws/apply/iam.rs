@@ -1,11 +1,12 @@
-//! Applying IAM actions: each function's execution role, its tags and
-//! trust policy, and wsdeploy's inline policy on it.
+//! Applying IAM actions: each function's execution role, its tags, trust
+//! policy, managed policies and permissions boundary, and wsdeploy's
+//! inline policy on it.
 
 use super::Applier;
 use crate::aws::AwsError;
 use crate::aws::util::{found, gone_is_done, iam_tags, retag, retry};
 use crate::plan::{Action, Field, Op, Resource};
-use crate::state::State;
+use crate::state::{Role, State};
 
 impl Applier<'_> {
     pub(super) async fn run_iam(&self, a: &Action, want: &State) -> Result<(), AwsError> {
@@ -35,12 +36,87 @@ impl Applier<'_> {
                     "Execution role of Lambda function {name}, managed by wsdeploy"
                 ))
                 .set_tags(Some(tags.clone()))
+                .set_permissions_boundary(role.permissions_boundary.clone())
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("CreateRole", name, e))
         })
+        .await?;
+        for arn in &role.managed_policies {
+            self.attach(name, arn).await?;
+        }
+        Ok(())
+    }
+
+    async fn attach(&self, role: &str, arn: &str) -> Result<(), AwsError> {
+        retry(self.budget, || async {
+            self.aws
+                .iam
+                .attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("AttachRolePolicy", role, e))
+        })
         .await
-        .map(|_| ())
+    }
+
+    async fn detach(&self, role: &str, arn: &str) -> Result<(), AwsError> {
+        let r = retry(self.budget, || async {
+            self.aws
+                .iam
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DetachRolePolicy", role, e))
+        })
+        .await;
+        gone_is_done(r)
+    }
+
+    /// The managed policies the plan attaches or detaches, and the
+    /// permissions boundary.
+    async fn update_role_policies(
+        &self,
+        a: &Action,
+        role: &Role,
+        name: &str,
+    ) -> Result<(), AwsError> {
+        for c in &a.changes {
+            match (&c.field, &c.new) {
+                (Field::ManagedPolicy(arn), Some(_)) => self.attach(name, arn).await?,
+                (Field::ManagedPolicy(arn), None) => self.detach(name, arn).await?,
+                _ => {}
+            }
+        }
+        if a.change(&Field::PermissionsBoundary).is_none() {
+            return Ok(());
+        }
+        let iam = &self.aws.iam;
+        retry(self.budget, || async {
+            match &role.permissions_boundary {
+                Some(arn) => iam
+                    .put_role_permissions_boundary()
+                    .role_name(name)
+                    .permissions_boundary(arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("PutRolePermissionsBoundary", name, e)),
+                None => iam
+                    .delete_role_permissions_boundary()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("DeleteRolePermissionsBoundary", name, e)),
+            }
+        })
+        .await
     }
 
     async fn update_role(&self, a: &Action, want: &State, name: &str) -> Result<(), AwsError> {
@@ -60,6 +136,7 @@ impl Applier<'_> {
             })
             .await?;
         }
+        self.update_role_policies(a, role, name).await?;
         let iam = &self.aws.iam;
         retag(
             self.budget,
@@ -127,7 +204,8 @@ impl Applier<'_> {
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
-        // Managed policies someone attached by hand would block DeleteRole.
+        // Attached managed policies (the config's, or someone's by hand)
+        // would block DeleteRole.
         let listed = self
             .aws
             .iam
@@ -142,20 +220,8 @@ impl Applier<'_> {
         let Some(listed) = found(listed)? else {
             return Ok(());
         };
-        let attached = listed.iter().filter_map(|p| p.policy_arn());
-        for arn in attached {
-            let r = retry(self.budget, || async {
-                self.aws
-                    .iam
-                    .detach_role_policy()
-                    .role_name(name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DetachRolePolicy", name, e))
-            })
-            .await;
-            gone_is_done(r)?;
+        for arn in listed.iter().filter_map(|p| p.policy_arn()) {
+            self.detach(name, arn).await?;
         }
         let r = retry(self.budget, || async {
             self.aws

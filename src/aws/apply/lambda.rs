@@ -12,7 +12,7 @@ use crate::aws::util::{gone_is_done, retag, retry};
 use crate::aws::{AwsError, ErrorKind};
 use crate::build::Package;
 use crate::names::{function_log_group, role_path};
-use crate::plan::{Action, Op, Resource};
+use crate::plan::{Action, Field, Op, Resource};
 use crate::state::{self, State};
 
 impl Applier<'_> {
@@ -66,10 +66,7 @@ impl Applier<'_> {
             return Ok(());
         };
         let pkg = self.package(name)?;
-        let role_arn = self
-            .aws
-            .place()
-            .role_arn(&role_path(&self.config.app, &self.config.stage), &f.role);
+        let role_arn = self.role_arn(f);
         let out = retry(self.budget, || async {
             self.aws
                 .lambda
@@ -90,10 +87,11 @@ impl Applier<'_> {
                 .set_layers(Some(f.layers.clone()))
                 .logging_config(Self::logging(f))
                 .set_tags(Some(f.tags.clone().into_iter().collect()))
-                .description(format!(
-                    "{} {}, managed by wsdeploy",
-                    self.config.app, self.config.stage
-                ))
+                .description(&f.description)
+                .tracing_config(Self::tracing(f))
+                .ephemeral_storage(Self::storage(f))
+                .set_kms_key_arn(f.kms_key_arn.clone())
+                .set_vpc_config(f.vpc.as_ref().map(|_| Self::vpc(f)))
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("CreateFunction", name, e))
@@ -102,7 +100,72 @@ impl Applier<'_> {
         if out.state() != Some(&lt::State::Active) {
             self.wait_active(name).await?;
         }
+        if f.reserved_concurrency.is_some() {
+            self.set_reserved_concurrency(f).await?;
+        }
         Ok(())
+    }
+
+    /// The execution role: the config's existing one, or wsdeploy's.
+    fn role_arn(&self, f: &state::Function) -> String {
+        f.role_arn.clone().unwrap_or_else(|| {
+            self.aws
+                .place()
+                .role_arn(&role_path(&self.config.app, &self.config.stage), &f.role)
+        })
+    }
+
+    fn tracing(f: &state::Function) -> lt::TracingConfig {
+        lt::TracingConfig::builder()
+            .mode(lt::TracingMode::from(f.tracing.as_str()))
+            .build()
+    }
+
+    fn storage(f: &state::Function) -> lt::EphemeralStorage {
+        lt::EphemeralStorage::builder()
+            .size(i32::try_from(f.ephemeral_storage).unwrap_or(i32::MAX))
+            .build()
+            .expect("the size is set")
+    }
+
+    /// The VPC configuration; empty lists take the function out of its VPC.
+    fn vpc(f: &state::Function) -> lt::VpcConfig {
+        let (subnets, groups) = f.vpc.as_ref().map_or_else(Default::default, |v| {
+            (
+                v.subnet_ids.iter().cloned().collect(),
+                v.security_group_ids.iter().cloned().collect(),
+            )
+        });
+        lt::VpcConfig::builder()
+            .set_subnet_ids(Some(subnets))
+            .set_security_group_ids(Some(groups))
+            .build()
+    }
+
+    /// Reserved concurrency as desired: set, or the reservation removed.
+    async fn set_reserved_concurrency(&self, f: &state::Function) -> Result<(), AwsError> {
+        let lambda = &self.aws.lambda;
+        let name = f.name.as_str();
+        retry(self.budget, || async {
+            match f.reserved_concurrency {
+                Some(n) => lambda
+                    .put_function_concurrency()
+                    .function_name(name)
+                    .reserved_concurrent_executions(i32::try_from(n).unwrap_or(i32::MAX))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("PutFunctionConcurrency", name, e)),
+                None => lambda
+                    .delete_function_concurrency()
+                    .function_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk("DeleteFunctionConcurrency", name, e)),
+            }
+        })
+        .await
     }
 
     async fn wait_active(&self, name: &str) -> Result<(), AwsError> {
@@ -144,10 +207,7 @@ impl Applier<'_> {
             return Ok(());
         };
         if a.function_configuration_changed() {
-            let role_arn = self
-                .aws
-                .place()
-                .role_arn(&role_path(&self.config.app, &self.config.stage), &f.role);
+            let role_arn = self.role_arn(f);
             let out = retry(self.budget, || async {
                 self.aws
                     .lambda
@@ -161,6 +221,12 @@ impl Applier<'_> {
                     .environment(Self::environment(f))
                     .set_layers(Some(f.layers.clone()))
                     .logging_config(Self::logging(f))
+                    .description(&f.description)
+                    .tracing_config(Self::tracing(f))
+                    .ephemeral_storage(Self::storage(f))
+                    // An empty ARN goes back to Lambda's own key.
+                    .kms_key_arn(f.kms_key_arn.clone().unwrap_or_default())
+                    .vpc_config(Self::vpc(f))
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("UpdateFunctionConfiguration", name, e))
@@ -169,6 +235,9 @@ impl Applier<'_> {
             if out.last_update_status() == Some(&lt::LastUpdateStatus::InProgress) {
                 self.wait_updated(name).await?;
             }
+        }
+        if a.change(&Field::ReservedConcurrency).is_some() {
+            self.set_reserved_concurrency(f).await?;
         }
         let arn = self.aws.place().function_arn(name);
         let lambda = &self.aws.lambda;

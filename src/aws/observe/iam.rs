@@ -2,7 +2,7 @@
 //! the config names, with their tags and inline policies (read only once a
 //! role is known to be ours).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::try_join_all;
 
@@ -108,10 +108,12 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
                 .map(|t| (t.key().to_owned(), t.value().to_owned())),
         );
     }
-    let policies = if tags.contains_key(TAG_APP) {
-        inline_policies(aws, name).await?
+    let (policies, managed_policies) = if tags.contains_key(TAG_APP) {
+        let (inline, attached) =
+            tokio::join!(inline_policies(aws, name), attached_policies(aws, name));
+        (inline?, attached?)
     } else {
-        BTreeMap::new()
+        Default::default()
     };
     Ok(Some(Role {
         name: name.to_owned(),
@@ -121,8 +123,33 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
             .map(decode_policy)
             .unwrap_or_default(),
         policies,
+        managed_policies,
+        permissions_boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned),
         tags,
     }))
+}
+
+/// The ARNs of the managed policies attached to a role.
+async fn attached_policies(aws: &Aws, name: &str) -> Result<BTreeSet<String>, AwsError> {
+    let attached = aws
+        .read(
+            aws.iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .map_err(|e| AwsError::from_sdk("ListAttachedRolePolicies", name, e))?;
+    Ok(attached
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect())
 }
 
 /// A role's inline policies: the list and wsdeploy's own policy at once,

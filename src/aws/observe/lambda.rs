@@ -9,7 +9,7 @@ use futures_util::future::try_join_all;
 use super::{Foreign, Found, not_ours};
 use crate::aws::util::{found, map_of};
 use crate::aws::{Aws, AwsError};
-use crate::names::function_log_group;
+use crate::names::{function_log_group, role_path};
 use crate::state::*;
 
 /// The kind of a foreign function in `Foreign`.
@@ -56,7 +56,13 @@ pub(super) async fn read_functions(
     stage: &str,
     names: &[String],
 ) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
-    let read = try_join_all(names.iter().map(|n| aws.read(read_function(aws, n)))).await?;
+    let own_path = role_path(app, stage);
+    let read = try_join_all(
+        names
+            .iter()
+            .map(|n| aws.read(read_function(aws, n, &own_path))),
+    )
+    .await?;
     let (owned, others): (Vec<Function>, Vec<Function>) = read
         .into_iter()
         .flatten()
@@ -83,7 +89,13 @@ pub(super) async fn read_functions(
     Ok((owned, foreign))
 }
 
-async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsError> {
+/// A function by name; `own_path` is the path of wsdeploy's roles for the
+/// app and stage (a role elsewhere is kept by ARN).
+async fn read_function(
+    aws: &Aws,
+    name: &str,
+    own_path: &str,
+) -> Result<Option<Function>, AwsError> {
     let got = aws.lambda.get_function().function_name(name).send().await;
     let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetFunction", name, e)))? else {
         return Ok(None);
@@ -105,6 +117,10 @@ async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsErr
             .and_then(|r| r.rsplit('/').next())
             .unwrap_or_default()
             .to_owned(),
+        role_arn: c
+            .role()
+            .filter(|r| !r.contains(&format!(":role{own_path}")))
+            .map(str::to_owned),
         memory_size: c
             .memory_size()
             .and_then(|m| u32::try_from(m).ok())
@@ -126,8 +142,34 @@ async fn read_function(aws: &Aws, name: &str) -> Result<Option<Function>, AwsErr
         log_format: logging.0,
         log_level: logging.1,
         log_group: logging.2,
+        description: c.description().unwrap_or_default().to_owned(),
+        tracing: c
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .map_or(PASS_THROUGH, |m| m.as_str())
+            .to_owned(),
+        ephemeral_storage: c
+            .ephemeral_storage()
+            .and_then(|e| u32::try_from(e.size()).ok())
+            .unwrap_or(DEFAULT_STORAGE),
+        kms_key_arn: c.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
+        vpc: c.vpc_config().and_then(vpc),
+        reserved_concurrency: out
+            .concurrency()
+            .and_then(|x| x.reserved_concurrent_executions())
+            .and_then(|n| u32::try_from(n).ok()),
         tags,
     }))
+}
+
+/// A VPC configuration, `None` when it names no subnet (Lambda answers an
+/// empty one for a function outside any VPC).
+fn vpc(v: &aws_sdk_lambda::types::VpcConfigResponse) -> Option<Vpc> {
+    let subnet_ids: std::collections::BTreeSet<String> = v.subnet_ids().iter().cloned().collect();
+    (!subnet_ids.is_empty()).then(|| Vpc {
+        subnet_ids,
+        security_group_ids: v.security_group_ids().iter().cloned().collect(),
+    })
 }
 
 /// Lambda's LoggingConfig as state keeps it: the format, the application

@@ -8,20 +8,21 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use crate::build::Packages;
+mod function;
+mod policy;
+
 use crate::config::model::{
-    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Build, Config, Domain as CfgDomain,
-    Function as CfgFunction, LogDestination,
+    AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, Domain as CfgDomain,
+    LogDestination,
 };
-use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, Place, function_log_group};
+use crate::names::Place;
 use crate::state::*;
 
-pub use crate::names::{ROLE_POLICY_NAME, SID_AUTHORIZER, SID_INVOKE, role_path};
+pub use function::default_description;
+pub use policy::{VPC_ACTIONS, XRAY_ACTIONS, trust_policy};
 
-/// The Node.js option that makes stack traces use a shipped source map.
-const SOURCE_MAPS: &str = "--enable-source-maps";
+pub use crate::names::{ROLE_POLICY_NAME, SID_AUTHORIZER, SID_INVOKE, role_path};
 
 /// Facts from AWS that desired state depends on.
 #[derive(Debug, Clone)]
@@ -75,7 +76,7 @@ impl Context {
 pub fn build(config: &Config, ctx: &Context) -> State {
     let mut state = State::default();
     for (short, f) in &config.functions {
-        function(config, ctx, short, f, &mut state);
+        function::function(config, ctx, short, f, &mut state);
     }
     state.api = Some(api(config, ctx));
     state.log_group = log_group(config);
@@ -83,94 +84,6 @@ pub fn build(config: &Config, ctx: &Context) -> State {
         state.domains.insert(d.name.clone(), domain(config, d));
     }
     state
-}
-
-/// A function, its role and its invoke permissions.
-fn function(config: &Config, ctx: &Context, short: &str, f: &CfgFunction, state: &mut State) {
-    let place = ctx.place();
-    let api_id = ctx.api_id();
-    let mut tags = f.tags.clone();
-    tags.extend(ownership_tags(&config.app, &config.stage));
-    let statements = role_policy(config, ctx, &f.function_name, f.permissions.as_slice());
-    state.roles.insert(
-        f.function_name.clone(),
-        Role {
-            name: f.function_name.clone(),
-            path: role_path(&config.app, &config.stage),
-            trust_policy: trust_policy(),
-            policies: BTreeMap::from([(ROLE_POLICY_NAME.to_owned(), statements)]),
-            tags: tags.clone(),
-        },
-    );
-    let mut environment = f.environment.clone();
-    environment.insert(
-        ENV_MANAGEMENT_ENDPOINT.to_owned(),
-        place.management_endpoint(api_id, &config.stage),
-    );
-    environment.insert(ENV_APP.to_owned(), config.app.clone());
-    environment.insert(ENV_STAGE.to_owned(), config.stage.clone());
-    if matches!(&f.build, Build::Bundle(b) if b.sourcemap) {
-        // The bundle's source map is shipped; Node uses it for stack
-        // traces only when asked.
-        let options = environment.entry("NODE_OPTIONS".to_owned()).or_default();
-        if !options.split_whitespace().any(|o| o == SOURCE_MAPS) {
-            if !options.is_empty() {
-                options.push(' ');
-            }
-            options.push_str(SOURCE_MAPS);
-        }
-    }
-    let (sha, size) = ctx.code.get(short).cloned().unwrap_or_default();
-    state.functions.insert(
-        f.function_name.clone(),
-        Function {
-            name: f.function_name.clone(),
-            runtime: f.runtime.clone(),
-            handler: f.handler.clone(),
-            role: f.function_name.clone(),
-            memory_size: f.memory_size,
-            timeout: f.timeout,
-            architecture: f.architecture.as_str().to_owned(),
-            environment,
-            layers: f.layers.clone(),
-            code_sha256: sha,
-            code_size: Some(size),
-            log_format: f.logs.format.aws().to_owned(),
-            log_level: f.logs.level.map(|l| l.aws().to_owned()),
-            log_group: None,
-            tags: tags.clone(),
-        },
-    );
-    let group = function_log_group(&f.function_name);
-    state.function_log_groups.insert(
-        group.clone(),
-        LogGroup {
-            name: group,
-            retention_days: f.logs.retention_days,
-            tags,
-        },
-    );
-    let arn_base = place.execute_api_arn(api_id);
-    let mut perms = BTreeMap::new();
-    if config.routes_of(short).next().is_some() {
-        perms.insert(
-            SID_INVOKE.to_owned(),
-            invoke_permission(&format!("{arn_base}/*"), ctx),
-        );
-    }
-    let authorizer_fn = match &config.authorizer {
-        Some(CfgAuthorizer::Lambda { function, .. }) => Some(function.as_str()),
-        _ => None,
-    };
-    if authorizer_fn == Some(short) {
-        perms.insert(
-            SID_AUTHORIZER.to_owned(),
-            invoke_permission(&format!("{arn_base}/authorizers/*"), ctx),
-        );
-    }
-    if !perms.is_empty() {
-        state.permissions.insert(f.function_name.clone(), perms);
-    }
 }
 
 /// The full name of a function by its short name.
@@ -325,60 +238,5 @@ fn domain(config: &Config, d: &CfgDomain) -> Domain {
         zone: (!d.external).then(|| d.hosted_zone.clone()),
         records: !d.external,
         tags,
-    }
-}
-
-/// Only Lambda may assume a function's role.
-pub fn trust_policy() -> serde_json::Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": { "Service": "lambda.amazonaws.com" },
-            "Action": "sts:AssumeRole"
-        }]
-    })
-}
-
-fn role_policy(
-    config: &Config,
-    ctx: &Context,
-    function_name: &str,
-    extra: &[crate::config::model::Statement],
-) -> serde_json::Value {
-    let place = ctx.place();
-    let log_group = place.log_group_arn(&function_log_group(function_name));
-    let connections = place.connections_arn(ctx.api_id(), &config.stage);
-    let mut statements = vec![
-        json!({
-            "Sid": "Logs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [log_group.clone(), format!("{log_group}:*")]
-        }),
-        json!({
-            "Sid": "ManageConnections",
-            "Effect": "Allow",
-            "Action": ["execute-api:ManageConnections"],
-            "Resource": [connections]
-        }),
-    ];
-    for (i, st) in extra.iter().enumerate() {
-        statements.push(json!({
-            "Sid": format!("Config{i}"),
-            "Effect": "Allow",
-            "Action": st.actions,
-            "Resource": st.resources,
-        }));
-    }
-    json!({ "Version": "2012-10-17", "Statement": statements })
-}
-
-fn invoke_permission(source_arn: &str, ctx: &Context) -> Permission {
-    Permission {
-        action: "lambda:InvokeFunction".to_owned(),
-        principal: "apigateway.amazonaws.com".to_owned(),
-        source_arn: source_arn.to_owned(),
-        source_account: Some(ctx.account_id.clone()),
     }
 }
