@@ -73,6 +73,9 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
     }
 }
 
+/// How a field's value is read off a function, as the plan shows it.
+type Reader = fn(&Function) -> Option<String>;
+
 /// A VPC configuration as the plan shows it.
 fn vpc_text(f: &Function) -> Option<String> {
     f.vpc.as_ref().map(|v| {
@@ -91,7 +94,7 @@ fn vpc_text(f: &Function) -> Option<String> {
 /// tags.
 fn configuration_changes(have: &Function, want: &Function) -> Vec<Change> {
     // Each field and how to read it; the order is the plan's.
-    let fields: [(Field, fn(&Function) -> Option<String>); 15] = [
+    let fields: [(Field, Reader); 15] = [
         (Field::Runtime, |f| Some(f.runtime.clone())),
         (Field::Handler, |f| Some(f.handler.clone())),
         (Field::Role, |f| {

@@ -89,7 +89,7 @@ impl Applier<'_> {
                 .set_tags(Some(f.tags.clone().into_iter().collect()))
                 .description(&f.description)
                 .tracing_config(Self::tracing(f))
-                .ephemeral_storage(Self::storage(f))
+                .set_ephemeral_storage(Self::storage(f))
                 .set_kms_key_arn(f.kms_key_arn.clone())
                 .set_vpc_config(f.vpc.as_ref().map(|_| Self::vpc(f)))
                 .send()
@@ -121,11 +121,11 @@ impl Applier<'_> {
             .build()
     }
 
-    fn storage(f: &state::Function) -> lt::EphemeralStorage {
+    fn storage(f: &state::Function) -> Option<lt::EphemeralStorage> {
         lt::EphemeralStorage::builder()
             .size(i32::try_from(f.ephemeral_storage).unwrap_or(i32::MAX))
             .build()
-            .expect("the size is set")
+            .ok()
     }
 
     /// The VPC configuration; empty lists take the function out of its VPC.
@@ -223,7 +223,7 @@ impl Applier<'_> {
                     .logging_config(Self::logging(f))
                     .description(&f.description)
                     .tracing_config(Self::tracing(f))
-                    .ephemeral_storage(Self::storage(f))
+                    .set_ephemeral_storage(Self::storage(f))
                     // An empty ARN goes back to Lambda's own key.
                     .kms_key_arn(f.kms_key_arn.clone().unwrap_or_default())
                     .vpc_config(Self::vpc(f))
