@@ -17,6 +17,7 @@ from . import (
     function_settings,
     iam,
     lambda_logging,
+    lambda_versions,
     logs,
     route53,
 )
@@ -33,6 +34,7 @@ def install() -> None:
         awslambda,
         lambda_logging,
         function_settings,
+        lambda_versions,
         logs,
         acm,
         iam,
