@@ -20,6 +20,7 @@ from . import (
     lambda_versions,
     logs,
     route53,
+    ssm,
 )
 
 _installed = False
@@ -39,6 +40,7 @@ def install() -> None:
         acm,
         iam,
         route53,
+        ssm,
     ):
         module.install()
     _installed = True
