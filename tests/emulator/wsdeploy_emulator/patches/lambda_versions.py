@@ -1,7 +1,8 @@
 """Lambda versions, aliases, per-qualifier permissions and concurrency, as
 AWS does them.
 
-Versions (PublishVersion, CreateFunction/UpdateFunctionCode with Publish):
+Versions (PublishVersion, CreateFunction/UpdateFunctionCode with Publish;
+UpdateFunctionCode with Publish answers the new version):
 
 - a version is published only when ``$LATEST`` changed (code or
   configuration) since the last one; otherwise the last version is returned
@@ -196,6 +197,22 @@ def _publish_version(
     function.wsdeploy_revision = str(uuid.uuid4())
     function.wsdeploy_published_revision = function.wsdeploy_revision
     return version
+
+
+def _updating_code(original: Any) -> Any:
+    """UpdateFunctionCode with ``Publish``: the update, then PublishVersion,
+    answered with the new version (moto published, then updated the version
+    once more, so ``$LATEST`` looked changed since it)."""
+
+    def update_function_code(
+        self: models.LambdaBackend, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        if not body.get("Publish") or body.get("DryRun"):
+            return original(self, function_name, qualifier, body)
+        original(self, function_name, qualifier, {**body, "Publish": False})
+        return self.publish_version(function_name).get_configuration()
+
+    return update_function_code
 
 
 def publish_version(self: LambdaResponse) -> Any:
@@ -495,6 +512,9 @@ def install() -> None:
         LambdaResponse.get_function_configuration
     )
     models.LambdaStorage.publish_version = _publish_version
+    models.LambdaBackend.update_function_code = _updating_code(
+        models.LambdaBackend.update_function_code
+    )
     models.LambdaBackend.add_permission = _add_permission
     models.LambdaBackend.get_policy = _get_policy
     models.LambdaBackend.delete_function = _deleting(models.LambdaBackend.delete_function)
