@@ -25,6 +25,12 @@ FIELDS: dict[str, tuple[Any, Any, str]] = {
         0,
         "after an update, LastUpdateStatus=InProgress this long",
     ),
+    "provisioned_ready_ms": (
+        int,
+        0,
+        "after PutProvisionedConcurrencyConfig (or an alias moving), Status=IN_PROGRESS "
+        "this long, then READY",
+    ),
     "quotas": (bool, False, "enforce the control-plane quotas below"),
     "apigw_rate": (float, 10.0, "API Gateway requests per second (token bucket)"),
     "apigw_burst": (int, 40, "API Gateway bucket size"),

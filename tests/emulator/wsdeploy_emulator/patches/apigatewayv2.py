@@ -55,6 +55,74 @@ REGIONAL_HOSTED_ZONES = {
 IDENTITY_SOURCE = re.compile(
     r"^(route\.request\.(header|querystring)\.[^\s.]+|stageVariables\.\w+|context\.\w+)$"
 )
+# Largest integration timeout, which is also the default, by protocol (API
+# Gateway developer guide, "Amazon API Gateway quotas": 50 ms to 29 s for
+# WebSocket APIs, to 30 s for HTTP APIs).
+TIMEOUT_LIMITS = {"WEBSOCKET": 29000, "HTTP": 30000}
+# The `$context` variables a WebSocket access-log format may use: the table of
+# the API Gateway developer guide, "Configure logging for WebSocket APIs in API
+# Gateway" (websocket-api-logging.md), the access-logging part of "Data model,
+# authorizer, mapping template and access logging variables for WebSocket
+# APIs", plus the three names that table gives as equivalents
+# (`integrationErrorMessage`, `integrationStatus`, `awsEndpointRequestId`).
+# `$context.authorizer.<key>` (a key of the authorizer's context map) is
+# accepted for any key.
+WEBSOCKET_LOG_VARIABLES = frozenset(
+    {
+        "apiId",
+        "authenticate.error",
+        "authenticate.latency",
+        "authenticate.status",
+        "authorize.error",
+        "authorize.latency",
+        "authorize.status",
+        "authorizer.error",
+        "authorizer.integrationLatency",
+        "authorizer.integrationStatus",
+        "authorizer.latency",
+        "authorizer.principalId",
+        "authorizer.requestId",
+        "authorizer.status",
+        "awsEndpointRequestId",
+        "connectedAt",
+        "connectionId",
+        "domainName",
+        "error.message",
+        "error.messageString",
+        "error.responseType",
+        "error.validationErrorString",
+        "eventType",
+        "extendedRequestId",
+        "identity.accountId",
+        "identity.apiKey",
+        "identity.apiKeyId",
+        "identity.caller",
+        "identity.cognitoAuthenticationProvider",
+        "identity.sourceIp",
+        "identity.user",
+        "identity.userAgent",
+        "identity.userArn",
+        "integration.error",
+        "integration.integrationStatus",
+        "integration.latency",
+        "integration.requestId",
+        "integration.status",
+        "integrationErrorMessage",
+        "integrationLatency",
+        "integrationStatus",
+        "messageId",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "routeKey",
+        "stage",
+        "status",
+        "waf.error",
+        "waf.latency",
+        "waf.status",
+    }
+)
+CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
 
 
 class NotFound(APIGatewayV2Error):
@@ -207,7 +275,26 @@ def _stage_to_json(self: models.Stage) -> dict[str, Any]:
     return result
 
 
+def _check_log_format(api: models.Api, settings: dict[str, Any] | None) -> None:
+    """AWS refuses a WebSocket access-log format with a `$context` variable
+    that WebSocket APIs do not have (serverless#7016 quotes the message)."""
+    if api.protocol_type != "WEBSOCKET" or not settings or not settings.get("format"):
+        return
+    unsupported: list[str] = []
+    for match in CONTEXT_VARIABLE.finditer(str(settings["format"])):
+        name = match.group(1)
+        if name in WEBSOCKET_LOG_VARIABLES or re.fullmatch(r"authorizer\.\w+", name):
+            continue
+        if f"$context.{name}" not in unsupported:
+            unsupported.append(f"$context.{name}")
+    if unsupported:
+        raise BadRequestException(
+            f"The following context variables are not supported: [{', '.join(unsupported)}]"
+        )
+
+
 def _create_stage(self: models.Api, config: dict[str, Any]) -> models.Stage:
+    _check_log_format(self, config.get("accessLogSettings"))
     name = config.get("stageName")
     if name in self.stages:
         raise Conflict(f"Stage {name} already exists")
@@ -221,6 +308,7 @@ def update_stage(self: ApiGatewayV2Response) -> Any:
     api = self.apigatewayv2_backend.get_api(parts[-3])
     stage = api.get_stage(parts[-1])
     params = _body(self)
+    _check_log_format(api, params.get("accessLogSettings"))
     if "deploymentId" in params and params["deploymentId"]:
         _get_deployment(api, params["deploymentId"])
         stage.wsdeploy_deployment_id = params["deploymentId"]
@@ -306,6 +394,8 @@ _original_delete_authorizer = models.Api.delete_authorizer
 _original_delete_integration = models.Api.delete_integration
 _original_create_authorizer = models.Api.create_authorizer
 _original_create_route_response = models.Api.create_route_response
+_original_create_integration = models.Api.create_integration
+_original_update_integration = models.Api.update_integration
 
 
 def _check_route(
@@ -398,6 +488,29 @@ def _delete_integration(self: models.Api, integration_id: str) -> None:
             f"with Ids: [{', '.join(users)}]"
         )
     _original_delete_integration(self, integration_id)
+
+
+def _check_timeout(api: models.Api, timeout: Any) -> None:
+    if timeout is None:
+        return
+    top = TIMEOUT_LIMITS.get(api.protocol_type, TIMEOUT_LIMITS["HTTP"])
+    if not 50 <= int(timeout) <= top:
+        # REST APIs' message for the same rule; API Gateway v2's is not documented.
+        raise BadRequestException(f"Timeout should be between 50 ms and {top} ms")
+
+
+def _create_integration(self: models.Api, **kwargs: Any) -> models.Integration:
+    _check_timeout(self, kwargs.get("timeout_in_millis"))
+    integration = _original_create_integration(self, **kwargs)
+    if kwargs.get("timeout_in_millis") is None and self.protocol_type == "WEBSOCKET":
+        # moto defaults Lambda proxy integrations to HTTP APIs' 30000.
+        integration.timeout_in_millis = TIMEOUT_LIMITS["WEBSOCKET"]
+    return integration
+
+
+def _update_integration(self: models.Api, **kwargs: Any) -> models.Integration:
+    _check_timeout(self, kwargs.get("timeout_in_millis"))
+    return _original_update_integration(self, **kwargs)
 
 
 def _create_route_response(
@@ -675,6 +788,8 @@ def install() -> None:
     models.Api.delete_authorizer = _delete_authorizer
     models.Api.delete_integration = _delete_integration
     models.Api.create_route_response = _create_route_response
+    models.Api.create_integration = _create_integration
+    models.Api.update_integration = _update_integration
     models.ApiGatewayV2Backend.delete_api = _delete_api
     models.DomainName.__init__ = _domain_init
     models.DomainName.to_json = _domain_to_json
