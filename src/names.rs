@@ -16,6 +16,53 @@ pub const ROLE_POLICY_NAME: &str = "wsdeploy";
 pub const SID_INVOKE: &str = "wsdeploy-invoke";
 /// The statement id of the invoke permission for the authorizer.
 pub const SID_AUTHORIZER: &str = "wsdeploy-authorizer";
+
+/// The alias that integrations invoke when a function has provisioned
+/// concurrency.
+pub const LIVE_ALIAS: &str = "live";
+
+/// The statement ids of this app and stage's invoke permissions on an
+/// external function, which other apps may use too: `wsdeploy_<app>_<stage>_
+/// <kind>` (an app name has no `_`, so the parts cannot be confused).
+pub fn external_sid(app: &str, stage: &str, kind: ExternalSid) -> String {
+    let kind = match kind {
+        ExternalSid::Invoke => "invoke",
+        ExternalSid::Authorizer => "authorizer",
+    };
+    format!("wsdeploy_{app}_{stage}_{kind}")
+}
+
+/// Which invoke permission on an external function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalSid {
+    Invoke,
+    Authorizer,
+}
+
+/// How state names the function an integration, authorizer or permission
+/// targets: an ARN is reduced to `name` (or `name:live`, its alias) when it
+/// names one of this app and stage's functions, and kept whole for any
+/// other (an external function). `None` when `arn` is no function ARN.
+pub fn reference_of_arn(arn: &str, app: &str, stage: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ["arn", _, "lambda", _, _, "function", name, qualifier @ ..] = parts.as_slice() else {
+        return None;
+    };
+    let ours = name.starts_with(&format!("{app}-{stage}-"));
+    Some(match qualifier {
+        [] if ours => (*name).to_owned(),
+        [q] if ours && *q == LIVE_ALIAS => format!("{name}:{LIVE_ALIAS}"),
+        _ => arn.to_owned(),
+    })
+}
+
+/// The function ARN in an integration or authorizer URI (or the ARN
+/// itself).
+pub fn arn_of_uri(uri: &str) -> &str {
+    uri.split("/functions/")
+        .nth(1)
+        .map_or(uri, |rest| rest.trim_end_matches("/invocations"))
+}
 /// Marks a deployment made by wsdeploy; the definition hash follows.
 pub const DEPLOYMENT_PREFIX: &str = "wsdeploy definition ";
 
@@ -120,6 +167,16 @@ impl Place<'_> {
         )
     }
 
+    /// The ARN a function reference stands for: an external function's
+    /// ARN as it is, else one of ours (`name`, or `name:live`) here.
+    pub fn reference_arn(&self, reference: &str) -> String {
+        if reference.starts_with("arn:") {
+            reference.to_owned()
+        } else {
+            self.function_arn(reference)
+        }
+    }
+
     pub fn role_arn(&self, path: &str, name: &str) -> String {
         format!(
             "arn:{}:iam::{}:role{path}{name}",
@@ -167,13 +224,14 @@ impl Place<'_> {
         format!("{}/{stage}/*/@connections/*", self.execute_api_arn(api_id))
     }
 
-    /// The integration URI API Gateway uses to invoke a function.
-    pub fn invocation_uri(&self, function: &str) -> String {
+    /// The integration URI API Gateway uses to invoke a function
+    /// reference (see `reference_of_arn`).
+    pub fn invocation_uri(&self, reference: &str) -> String {
         format!(
             "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
             self.partition,
             self.region,
-            self.function_arn(function)
+            self.reference_arn(reference)
         )
     }
 
@@ -213,6 +271,45 @@ pub fn stage_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_of_function_arns() {
+        let base = "arn:aws:lambda:us-east-1:123456789012:function";
+        let of = |arn: String| reference_of_arn(&arn, "chat", "dev");
+        assert_eq!(
+            of(format!("{base}:chat-dev-connect")).as_deref(),
+            Some("chat-dev-connect")
+        );
+        assert_eq!(
+            of(format!("{base}:chat-dev-connect:live")).as_deref(),
+            Some("chat-dev-connect:live")
+        );
+        // Another qualifier, or not our name: an external function.
+        let v3 = format!("{base}:chat-dev-connect:3");
+        assert_eq!(of(v3.clone()), Some(v3));
+        let other = format!("{base}:existing");
+        assert_eq!(of(other.clone()), Some(other));
+        assert_eq!(of("https://example.com".to_owned()), None);
+        let uri = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{base}:f/invocations"
+        );
+        assert_eq!(arn_of_uri(&uri), format!("{base}:f"));
+        // And back.
+        let place = Place {
+            partition: "aws",
+            region: "us-east-1",
+            account_id: "123456789012",
+        };
+        assert_eq!(place.invocation_uri("f"), uri);
+        assert_eq!(
+            place.reference_arn(&format!("{base}:x")),
+            format!("{base}:x")
+        );
+        assert_eq!(
+            external_sid("chat", "dev_1", ExternalSid::Authorizer),
+            "wsdeploy_chat_dev_1_authorizer"
+        );
+    }
 
     #[test]
     fn partitions_from_region_names() {

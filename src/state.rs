@@ -235,9 +235,11 @@ pub struct Api {
     pub route_selection_expression: String,
     #[serde(default)]
     pub tags: Tags,
-    /// One Lambda proxy integration per function, by function name.
+    /// One Lambda proxy integration per function, by function reference
+    /// (`names::reference_of_arn`: a function name, `name:live`, or an
+    /// external function's ARN).
     #[serde(default)]
-    pub integrations: BTreeSet<String>,
+    pub integrations: BTreeMap<String, Integration>,
     /// By authorizer name.
     #[serde(default)]
     pub authorizers: BTreeMap<String, Authorizer>,
@@ -246,6 +248,21 @@ pub struct Api {
     pub routes: BTreeMap<String, Route>,
     #[serde(default)]
     pub stage: Option<Stage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Integration {
+    /// How long API Gateway waits for the function, in milliseconds.
+    #[serde(default = "default_integration_timeout")]
+    pub timeout_ms: u32,
+}
+
+/// API Gateway's default (and largest) integration timeout.
+pub const DEFAULT_INTEGRATION_TIMEOUT_MS: u32 = 29_000;
+
+fn default_integration_timeout() -> u32 {
+    DEFAULT_INTEGRATION_TIMEOUT_MS
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,12 +345,23 @@ impl Api {
     /// route selection expression. When it differs from the stage's
     /// deployed definition, a new deployment is needed.
     pub fn definition_hash(&self) -> String {
-        let def = serde_json::json!({
+        let mut def = serde_json::json!({
             "routeSelectionExpression": self.route_selection_expression,
-            "integrations": self.integrations,
+            "integrations": self.integrations.keys().collect::<Vec<_>>(),
             "authorizers": self.authorizers,
             "routes": self.routes,
         });
+        // Only timeouts that are not the default, so that definitions made
+        // before timeouts were configurable hash as they did.
+        let timeouts: BTreeMap<&String, u32> = self
+            .integrations
+            .iter()
+            .filter(|(_, i)| i.timeout_ms != DEFAULT_INTEGRATION_TIMEOUT_MS)
+            .map(|(k, i)| (k, i.timeout_ms))
+            .collect();
+        if !timeouts.is_empty() {
+            def["integrationTimeouts"] = serde_json::json!(timeouts);
+        }
         let text = serde_json::to_string(&def).unwrap_or_default();
         let digest = crate::build::sha256_base64(text.as_bytes());
         // Short, URL-safe and enough to tell definitions apart.

@@ -8,8 +8,8 @@ use super::Context;
 use super::policy::{invoke_permission, role_policy, trust_policy};
 use crate::config::model::{Authorizer as CfgAuthorizer, Build, Config, Function as CfgFunction};
 use crate::names::{
-    ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, ROLE_POLICY_NAME, SID_AUTHORIZER, SID_INVOKE,
-    function_log_group, role_path,
+    ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE, ExternalSid, ROLE_POLICY_NAME, SID_AUTHORIZER,
+    SID_INVOKE, external_sid, function_log_group, role_path,
 };
 use crate::state::*;
 
@@ -83,9 +83,26 @@ pub(super) fn function(
             tags,
         },
     );
-    let perms = permissions(config, ctx, short);
+    let perms = permissions(config, ctx, short, [SID_INVOKE, SID_AUTHORIZER]);
     if !perms.is_empty() {
-        state.permissions.insert(f.function_name.clone(), perms);
+        // On the alias when the API invokes the alias.
+        state
+            .permissions
+            .insert(super::reference(config, short), perms);
+    }
+}
+
+/// This app and stage's invoke permissions on each external function its
+/// routes or authorizer name (statement ids of their own: other apps may
+/// use the same function).
+pub(super) fn externals(config: &Config, ctx: &Context, state: &mut State) {
+    let sid = |kind| external_sid(&config.app, &config.stage, kind);
+    for arn in config.externals.keys() {
+        let sids = [sid(ExternalSid::Invoke), sid(ExternalSid::Authorizer)];
+        let perms = permissions(config, ctx, arn, [sids[0].as_str(), sids[1].as_str()]);
+        if !perms.is_empty() {
+            state.permissions.insert(arn.clone(), perms);
+        }
     }
 }
 
@@ -125,14 +142,20 @@ fn environment(config: &Config, ctx: &Context, f: &CfgFunction) -> BTreeMap<Stri
     environment
 }
 
-/// API Gateway's invoke permissions on the function: for its routes, and
-/// for the authorizer when it is the authorizer's.
-fn permissions(config: &Config, ctx: &Context, short: &str) -> BTreeMap<String, Permission> {
+/// API Gateway's invoke permissions on the function `function` (a short
+/// name or an external's ARN): for its routes, and for the authorizer when
+/// it is the authorizer's; `[invoke, authorizer]` are their statement ids.
+fn permissions(
+    config: &Config,
+    ctx: &Context,
+    short: &str,
+    [invoke, authorizer]: [&str; 2],
+) -> BTreeMap<String, Permission> {
     let arn_base = ctx.place().execute_api_arn(ctx.api_id());
     let mut perms = BTreeMap::new();
     if config.routes_of(short).next().is_some() {
         perms.insert(
-            SID_INVOKE.to_owned(),
+            invoke.to_owned(),
             invoke_permission(&format!("{arn_base}/*"), ctx),
         );
     }
@@ -142,7 +165,7 @@ fn permissions(config: &Config, ctx: &Context, short: &str) -> BTreeMap<String, 
     };
     if authorizer_fn == Some(short) {
         perms.insert(
-            SID_AUTHORIZER.to_owned(),
+            authorizer.to_owned(),
             invoke_permission(&format!("{arn_base}/authorizers/*"), ctx),
         );
     }

@@ -16,7 +16,7 @@ use crate::config::model::{
     AccessLog as CfgAccessLog, Authorizer as CfgAuthorizer, Config, Domain as CfgDomain,
     LogDestination,
 };
-use crate::names::Place;
+use crate::names::{LIVE_ALIAS, Place};
 use crate::state::*;
 
 pub use function::default_description;
@@ -78,6 +78,7 @@ pub fn build(config: &Config, ctx: &Context) -> State {
     for (short, f) in &config.functions {
         function::function(config, ctx, short, f, &mut state);
     }
+    function::externals(config, ctx, &mut state);
     state.api = Some(api(config, ctx));
     state.log_group = log_group(config);
     if let Some(d) = &config.domain {
@@ -86,25 +87,40 @@ pub fn build(config: &Config, ctx: &Context) -> State {
     state
 }
 
-/// The full name of a function by its short name.
-fn full_name(config: &Config, short: &str) -> String {
-    config
-        .functions
-        .get(short)
-        .map_or_else(|| short.to_owned(), |f| f.function_name.clone())
+/// What the API invokes for a route's or the authorizer's function: its
+/// reference (`names::reference_of_arn`): the full name of one of ours, or
+/// its alias `name:live` when it has provisioned concurrency, or an
+/// external function's ARN as written.
+pub fn reference(config: &Config, function: &str) -> String {
+    match config.functions.get(function) {
+        Some(f) if f.provisioned_concurrency.is_some() => {
+            format!("{}:{LIVE_ALIAS}", f.function_name)
+        }
+        Some(f) => f.function_name.clone(),
+        None => function.to_owned(),
+    }
 }
 
 /// The API: its integrations, the authorizer, the routes and the stage.
 fn api(config: &Config, ctx: &Context) -> Api {
     let own = ownership_tags(&config.app, &config.stage);
-    let full = |short: &str| full_name(config, short);
+    let full = |short: &str| reference(config, short);
     let mut api = Api {
         id: String::new(),
         name: config.api.name.clone(),
         description: config.api.description.clone(),
         route_selection_expression: config.api.route_selection_expression.clone(),
         tags: config.tags.clone().into_iter().chain(own).collect(),
-        integrations: config.routes.values().map(|r| full(&r.function)).collect(),
+        integrations: config
+            .routes
+            .values()
+            .map(|r| {
+                let timeout_ms = r
+                    .integration_timeout_ms
+                    .unwrap_or(DEFAULT_INTEGRATION_TIMEOUT_MS);
+                (full(&r.function), Integration { timeout_ms })
+            })
+            .collect(),
         authorizers: BTreeMap::new(),
         routes: BTreeMap::new(),
         stage: None,

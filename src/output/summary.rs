@@ -22,6 +22,8 @@ pub fn text(c: &Config) -> String {
     let width = c.routes.keys().map(|k| k.len()).max().unwrap_or(0);
     for (key, route) in &c.routes {
         let Some(f) = c.functions.get(&route.function) else {
+            // An external function, deployed elsewhere.
+            let _ = writeln!(s, "  {key:<width$}  -> {} (external)", route.function);
             continue;
         };
         let env = if f.environment.is_empty() {

@@ -73,7 +73,7 @@ pub fn outputs(
         functions: routes
             .filter_map(|(k, r)| {
                 let f = r.function.as_ref()?;
-                Some((k.clone(), place.function_arn(f)))
+                Some((k.clone(), place.reference_arn(f)))
             })
             .collect(),
     }

@@ -6,7 +6,7 @@
 //! Deleting the API takes its routes, integrations, authorizers and stage
 //! with it, so those are not deleted one by one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::state::{Api, Authorization, Route, Tags};
 
@@ -50,7 +50,7 @@ fn empty(name: &str) -> Api {
         description: None,
         route_selection_expression: String::new(),
         tags: Tags::new(),
-        integrations: BTreeSet::new(),
+        integrations: BTreeMap::new(),
         authorizers: BTreeMap::new(),
         routes: BTreeMap::new(),
         stage: None,
@@ -86,11 +86,26 @@ fn plan_api_update(have: &Api, want: &Api, out: &mut Vec<Action>) {
 }
 
 fn plan_integrations(want: &Api, have: &Api, out: &mut Vec<Action>) {
-    for f in want.integrations.difference(&have.integrations) {
-        out.push(action(Op::Create, Resource::Integration(f.clone()), vec![]));
+    for (f, w) in &want.integrations {
+        let r = Resource::Integration(f.clone());
+        match have.integrations.get(f) {
+            None => out.push(action(Op::Create, r, vec![])),
+            Some(h) => {
+                let c = change(
+                    Field::IntegrationTimeout,
+                    Some(format!("{} ms", h.timeout_ms)),
+                    Some(format!("{} ms", w.timeout_ms)),
+                );
+                if let Some(c) = c {
+                    out.push(action(Op::Update, r, vec![c]));
+                }
+            }
+        }
     }
-    for f in have.integrations.difference(&want.integrations) {
-        out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
+    for f in have.integrations.keys() {
+        if !want.integrations.contains_key(f) {
+            out.push(action(Op::Delete, Resource::Integration(f.clone()), vec![]));
+        }
     }
 }
 

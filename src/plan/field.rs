@@ -66,6 +66,8 @@ pub enum Field {
 
     /// The function of an authorizer or the target of a route.
     Function,
+    /// How long an integration waits for its function.
+    IntegrationTimeout,
     /// An authorizer's identity sources.
     IdentitySource,
     /// A route's authorization.
@@ -191,6 +193,7 @@ impl fmt::Display for Field {
             Field::Description => "description",
             Field::RouteSelectionExpression => "routeSelectionExpression",
             Field::Function => "function",
+            Field::IntegrationTimeout => "integrationTimeout",
             Field::IdentitySource => "identitySource",
             Field::Authorization => "authorization",
             Field::AccessLogDestination => "accessLog.destination",
@@ -253,6 +256,7 @@ mod tests {
             (Field::Description, "description"),
             (Field::RouteSelectionExpression, "routeSelectionExpression"),
             (Field::Function, "function"),
+            (Field::IntegrationTimeout, "integrationTimeout"),
             (Field::IdentitySource, "identitySource"),
             (Field::Authorization, "authorization"),
             (

@@ -167,6 +167,18 @@ impl<'a> Index<'a> {
         self.by_resource.get(&r).copied()
     }
 
+    /// The actions a function reference (`name`, `name:live`, an external
+    /// ARN) needs done first: the function's, and its alias's.
+    fn function(&self, reference: &str) -> Vec<usize> {
+        if reference.starts_with("arn:") {
+            return Vec::new();
+        }
+        let name = reference.split(':').next().unwrap_or(reference);
+        self.find(Resource::Function(name.to_owned()))
+            .into_iter()
+            .collect()
+    }
+
     /// The actions on what `r` uses (see `dependencies`).
     fn uses(&self, r: &Resource, desired: &State) -> Vec<usize> {
         use Resource as R;
@@ -185,14 +197,13 @@ impl<'a> Index<'a> {
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
                 on.extend(self.find(R::FunctionLogGroup(function_log_group(f))));
             }
-            R::FunctionCode(f) | R::Permission(f, _) | R::Integration(f) => {
-                on.extend(self.find(R::Function(f.clone())));
-            }
+            R::FunctionCode(f) => on.extend(self.find(R::Function(f.clone()))),
+            R::Permission(f, _) | R::Integration(f) => on.extend(self.function(f)),
             R::Authorizer(n) => {
                 let f = api
                     .and_then(|x| x.authorizers.get(n))
                     .map(|z| z.function.clone());
-                on.extend(f.and_then(|f| self.find(R::Function(f))));
+                on.extend(f.into_iter().flat_map(|f| self.function(&f)));
             }
             R::Route(k) => {
                 let route = api.and_then(|x| x.routes.get(k));

@@ -13,7 +13,7 @@ use crate::aws::util::{gone_is_done, retag, retry};
 use crate::desired;
 use crate::names::DEPLOYMENT_PREFIX;
 use crate::plan::{Action, Op, Resource};
-use crate::state::{self, Authorization, State};
+use crate::state::{self, Authorization, DEFAULT_INTEGRATION_TIMEOUT_MS, State};
 
 impl Applier<'_> {
     pub(super) async fn run_api(
@@ -27,7 +27,10 @@ impl Applier<'_> {
             (Resource::Api(_), Op::Delete) => self.delete_api(shared).await,
             (Resource::Api(_), _) => self.update_api(a, want, shared).await,
             (Resource::Integration(f), Op::Delete) => self.delete_integration(f, shared).await,
-            (Resource::Integration(f), _) => self.create_integration(f, shared).await,
+            (Resource::Integration(f), Op::Update) => {
+                self.update_integration(want, f, shared).await
+            }
+            (Resource::Integration(f), _) => self.create_integration(want, f, shared).await,
             (Resource::Authorizer(n), Op::Create) => self.create_authorizer(want, n, shared).await,
             (Resource::Authorizer(n), Op::Delete) => self.delete_authorizer(n, shared).await,
             (Resource::Authorizer(n), _) => self.update_authorizer(want, n, shared).await,
@@ -141,9 +144,51 @@ impl Applier<'_> {
 
     // -- API Gateway inside the API ----------------------------------------
 
-    async fn create_integration(&self, function: &str, shared: &Shared) -> Result<(), AwsError> {
+    /// The desired timeout of a function's integration.
+    fn integration_timeout(want: &State, function: &str) -> i32 {
+        let ms = want
+            .api
+            .as_ref()
+            .and_then(|a| a.integrations.get(function))
+            .map_or(DEFAULT_INTEGRATION_TIMEOUT_MS, |i| i.timeout_ms);
+        i32::try_from(ms).unwrap_or(i32::MAX)
+    }
+
+    async fn update_integration(
+        &self,
+        want: &State,
+        function: &str,
+        shared: &Shared,
+    ) -> Result<(), AwsError> {
+        let api_id = shared.api_id()?;
+        let Some(id) = shared.id(|i| i.integrations.get(function).cloned()) else {
+            return self.create_integration(want, function, shared).await;
+        };
+        let timeout = Self::integration_timeout(want, function);
+        retry(self.budget, || async {
+            self.aws
+                .apigw
+                .update_integration()
+                .api_id(&api_id)
+                .integration_id(&id)
+                .timeout_in_millis(timeout)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("UpdateIntegration", function, e))
+        })
+        .await
+    }
+
+    async fn create_integration(
+        &self,
+        want: &State,
+        function: &str,
+        shared: &Shared,
+    ) -> Result<(), AwsError> {
         let api_id = shared.api_id()?;
         let uri = self.aws.place().invocation_uri(function);
+        let timeout = Self::integration_timeout(want, function);
         let out = retry(self.budget, || async {
             self.aws
                 .apigw
@@ -152,6 +197,7 @@ impl Applier<'_> {
                 .integration_type(gw::IntegrationType::AwsProxy)
                 .integration_method("POST")
                 .integration_uri(&uri)
+                .timeout_in_millis(timeout)
                 .description(format!(
                     "Lambda proxy integration of {function}, managed by wsdeploy"
                 ))

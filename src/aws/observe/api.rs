@@ -12,7 +12,7 @@ use super::{Foreign, LiveIds, not_ours};
 use crate::aws::util::{all_pages, found, map_of};
 use crate::aws::{Aws, AwsError};
 use crate::config::model::Config;
-use crate::names::DEPLOYMENT_PREFIX;
+use crate::names::{DEPLOYMENT_PREFIX, arn_of_uri, reference_of_arn};
 use crate::state::*;
 
 /// An owned API as GetApis lists it.
@@ -122,15 +122,16 @@ async fn read_lists(aws: &Aws, api_id: &str, res: &str) -> Result<Lists, AwsErro
 pub(super) async fn read_api(
     aws: &Aws,
     found: FoundApi,
-    stage: &str,
+    (app, stage): (&str, &str),
     ids: &mut LiveIds,
 ) -> Result<Api, AwsError> {
     let api_id = found.id.clone();
     let lists = read_lists(aws, &api_id, &found.name).await?;
     ids.api_id = Some(api_id.clone());
     ids.api_endpoint = found.endpoint.clone();
-    let integration_key_by_id = integrations(&lists.integrations, ids);
-    let (authorizers, authorizer_name_by_id) = authorizers(&lists.authorizers, ids);
+    let reference = |uri: &str| reference_of_arn(arn_of_uri(uri), app, stage);
+    let (integration_key_by_id, integrations) = integrations(&lists.integrations, &reference, ids);
+    let (authorizers, authorizer_name_by_id) = authorizers(&lists.authorizers, &reference, ids);
     let our_stage = lists
         .stages
         .into_iter()
@@ -153,29 +154,44 @@ pub(super) async fn read_api(
         description: found.description,
         route_selection_expression: found.route_selection_expression,
         tags: found.tags,
-        integrations: integration_key_by_id.values().cloned().collect(),
+        integrations,
         authorizers,
         routes,
         stage: our_stage.map(|s| stage_state(&s, stage, deployed_definition)),
     })
 }
 
-/// Integration key (function name, or the raw URI) by integration id.
-fn integrations(list: &[gw::Integration], ids: &mut LiveIds) -> BTreeMap<String, String> {
+/// Makes the function reference of an integration or authorizer URI.
+type Reference<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Integration key (function reference, or the raw URI) by integration
+/// id, and the integrations by key.
+fn integrations(
+    list: &[gw::Integration],
+    reference: Reference,
+    ids: &mut LiveIds,
+) -> (BTreeMap<String, String>, BTreeMap<String, Integration>) {
     let mut key_by_id = BTreeMap::new();
+    let mut integrations = BTreeMap::new();
     for i in list {
         let id = i.integration_id().unwrap_or_default().to_owned();
         let uri = i.integration_uri().unwrap_or_default().to_owned();
-        let key = function_of_uri(&uri).unwrap_or(uri);
+        let key = reference(&uri).unwrap_or(uri);
         key_by_id.insert(id.clone(), key.clone());
+        let timeout_ms = i
+            .timeout_in_millis()
+            .and_then(|t| u32::try_from(t).ok())
+            .unwrap_or(DEFAULT_INTEGRATION_TIMEOUT_MS);
+        integrations.insert(key.clone(), Integration { timeout_ms });
         ids.integrations.insert(key, id);
     }
-    key_by_id
+    (key_by_id, integrations)
 }
 
 /// Authorizers by name, and their names by id.
 fn authorizers(
     list: &[gw::Authorizer],
+    reference: Reference,
     ids: &mut LiveIds,
 ) -> (BTreeMap<String, Authorizer>, BTreeMap<String, String>) {
     let mut name_by_id = BTreeMap::new();
@@ -189,7 +205,7 @@ fn authorizers(
         auths.insert(
             name,
             Authorizer {
-                function: function_of_uri(uri).unwrap_or_else(|| uri.to_owned()),
+                function: reference(uri).unwrap_or_else(|| uri.to_owned()),
                 identity_sources: a.identity_source().to_vec(),
             },
         );
@@ -350,45 +366,5 @@ fn route_settings(s: &gw::RouteSettings, default_route: bool) -> RouteSettings {
             .then(|| s.logging_level().map_or("OFF", |l| l.as_str()).to_owned()),
         data_trace: default_route.then(|| s.data_trace_enabled().unwrap_or(false)),
         detailed_metrics: default_route.then(|| s.detailed_metrics_enabled().unwrap_or(false)),
-    }
-}
-
-/// The function name in a Lambda invocation URI or function ARN.
-pub fn function_of_uri(uri: &str) -> Option<String> {
-    let arn = uri
-        .split("/functions/")
-        .nth(1)
-        .map(|rest| rest.trim_end_matches("/invocations"))
-        .unwrap_or(uri);
-    let mut parts = arn.split(':');
-    let (Some("arn"), _, Some("lambda"), _, _, Some("function"), Some(name)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    Some(name.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn function_names_from_uris() {
-        assert_eq!(
-            function_of_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:chat-dev-connect/invocations").as_deref(),
-            Some("chat-dev-connect")
-        );
-        assert_eq!(
-            function_of_uri("arn:aws:lambda:us-east-1:123456789012:function:f").as_deref(),
-            Some("f")
-        );
-        assert_eq!(function_of_uri("https://example.com"), None);
     }
 }

@@ -9,7 +9,7 @@ use futures_util::future::try_join_all;
 use super::{Foreign, Found, not_ours};
 use crate::aws::util::{found, map_of};
 use crate::aws::{Aws, AwsError};
-use crate::names::{function_log_group, role_path};
+use crate::names::{ExternalSid, external_sid, function_log_group, role_path};
 use crate::state::*;
 
 /// The kind of a foreign function in `Foreign`.
@@ -198,13 +198,52 @@ async fn read_permissions(
     aws: &Aws,
     function: &str,
 ) -> Result<BTreeMap<String, Permission>, AwsError> {
-    let got = aws.lambda.get_policy().function_name(function).send().await;
-    let out = found(got.map_err(|e| AwsError::from_sdk("GetPolicy", function, e)))?;
-    Ok(out
-        .map(|o| parse_permissions(o.policy().unwrap_or("{}")))
-        .unwrap_or_default())
+    policy_statements(aws, function, &|sid| sid.starts_with("wsdeploy-")).await
 }
 
+/// The statements `keep` accepts in the resource policy of `function` (a
+/// name, `name:qualifier` or an ARN); none when it has no policy.
+async fn policy_statements(
+    aws: &Aws,
+    function: &str,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<BTreeMap<String, Permission>, AwsError> {
+    let got = aws.lambda.get_policy().function_name(function).send().await;
+    let out = found(got.map_err(|e| AwsError::from_sdk("GetPolicy", function, e)))?;
+    let mut statements = out
+        .map(|o| parse_permissions(o.policy().unwrap_or("{}")))
+        .unwrap_or_default();
+    statements.retain(|sid, _| keep(sid));
+    Ok(statements)
+}
+
+/// This app and stage's statements on each external function (by ARN);
+/// an external function that is gone has none.
+pub(super) async fn read_external_permissions(
+    aws: &Aws,
+    app: &str,
+    stage: &str,
+    arns: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, Permission>>, AwsError> {
+    let ours = [
+        external_sid(app, stage, ExternalSid::Invoke),
+        external_sid(app, stage, ExternalSid::Authorizer),
+    ];
+    let keep = |sid: &str| ours.iter().any(|o| o == sid);
+    let read = try_join_all(
+        arns.iter()
+            .map(|arn| aws.read(policy_statements(aws, arn, &keep))),
+    )
+    .await?;
+    Ok(arns
+        .iter()
+        .cloned()
+        .zip(read)
+        .filter(|(_, p)| !p.is_empty())
+        .collect())
+}
+
+/// Every statement of a resource policy that has a `Sid`, by Sid.
 pub fn parse_permissions(policy: &str) -> BTreeMap<String, Permission> {
     let doc: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
     let statements = match &doc["Statement"] {
@@ -221,9 +260,6 @@ pub fn parse_permissions(policy: &str) -> BTreeMap<String, Permission> {
         .iter()
         .filter_map(|st| {
             let sid = st["Sid"].as_str()?;
-            if !sid.starts_with("wsdeploy-") {
-                return None;
-            }
             let principal = match &st["Principal"] {
                 serde_json::Value::String(s) => s.clone(),
                 p => text(&p["Service"]).unwrap_or_default(),
@@ -255,7 +291,7 @@ mod tests {
              "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:1:abc/*"},"StringEquals":{"AWS:SourceAccount":"1"}}},
             {"Sid":"someone-else","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#;
         let m = parse_permissions(p);
-        assert_eq!(m.len(), 1);
+        assert_eq!(m.len(), 2);
         let w = &m["wsdeploy-invoke"];
         assert_eq!(w.principal, "apigateway.amazonaws.com");
         assert_eq!(w.source_arn, "arn:aws:execute-api:us-east-1:1:abc/*");

@@ -103,17 +103,19 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         let (found, foreign) = api.await?;
         let mut ids = LiveIds::default();
         let state = match found {
-            Some(found) => Some(api::read_api(aws, found, stage, &mut ids).await?),
+            Some(found) => Some(api::read_api(aws, found, (&config.app, stage), &mut ids).await?),
             None => None,
         };
         Ok::<_, AwsError>((state, ids, foreign))
     };
-    let (api_state, functions_and_roles, log_group, function_groups, domains) = tokio::join!(
+    let configured_externals: Vec<String> = config.externals.keys().cloned().collect();
+    let (api_state, functions_and_roles, log_group, function_groups, domains, externals) = tokio::join!(
         api_state,
         functions_and_roles(aws, config),
         logs::observe_log_group(aws, config),
         logs::list_function_log_groups(aws, &config.app, stage),
         domain::observe_domains(aws, config, api_id),
+        lambda::read_external_permissions(aws, &config.app, stage, &configured_externals),
     );
     let (api, mut ids, mut foreign) = api_state?;
     let (roles, functions, more_foreign) = functions_and_roles?;
@@ -127,7 +129,22 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     foreign.extend(domain_foreign);
     ids.mappings = mapping_ids;
 
-    let mut permissions = BTreeMap::new();
+    // External functions the live API still invokes that the config no
+    // longer names: our statements on them are to be removed.
+    let dropped: Vec<String> = api
+        .iter()
+        .flat_map(|a| {
+            let authorizers = a.authorizers.values().map(|z| &z.function);
+            a.integrations.keys().chain(authorizers)
+        })
+        .filter(|r| r.starts_with("arn:") && !config.externals.contains_key(*r))
+        .cloned()
+        .collect();
+    let mut permissions = externals?;
+    if !dropped.is_empty() {
+        permissions
+            .extend(lambda::read_external_permissions(aws, &config.app, stage, &dropped).await?);
+    }
     let functions = functions
         .into_iter()
         .map(|(name, (function, policy))| {
