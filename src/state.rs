@@ -181,8 +181,24 @@ pub struct Function {
     pub vpc: Option<Vpc>,
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// The alias `live` with its provisioned concurrency, when the
+    /// function has one.
+    #[serde(default)]
+    pub live: Option<Live>,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// A function's alias `live`: a published version with provisioned
+/// concurrency, which the API invokes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Live {
+    /// The provisioned concurrency configured on the alias (0: none).
+    pub provisioned: u32,
+    /// Whether the alias's version has the code and configuration of
+    /// `$LATEST` (desired: always).
+    pub current: bool,
 }
 
 /// A function's VPC configuration.

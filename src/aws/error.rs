@@ -214,7 +214,9 @@ fn classify(code: &str, message: &str) -> ErrorKind {
         | "ResourceNotFoundException"
         | "NoSuchEntity"
         | "NoSuchEntityException"
-        | "NoSuchHostedZone" => ErrorKind::NotFound,
+        | "NoSuchHostedZone"
+        // Lambda: an alias or version with no provisioned concurrency.
+        | "ProvisionedConcurrencyConfigNotFoundException" => ErrorKind::NotFound,
         "ResourceAlreadyExistsException" | "EntityAlreadyExists" | "AlreadyExistsException" => {
             ErrorKind::AlreadyExists
         }

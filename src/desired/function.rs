@@ -71,6 +71,10 @@ pub(super) fn function(
                 security_group_ids: v.security_group_ids.iter().cloned().collect(),
             }),
             reserved_concurrency: f.reserved_concurrency,
+            live: f.provisioned_concurrency.map(|provisioned| Live {
+                provisioned,
+                current: true,
+            }),
             tags: tags.clone(),
         },
     );

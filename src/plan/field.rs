@@ -48,6 +48,12 @@ pub enum Field {
     /// Reserved concurrency (PutFunctionConcurrency, not the configuration).
     ReservedConcurrency,
 
+    // A function's alias `live`.
+    /// The version it points at (a new one is published).
+    Version,
+    /// The provisioned concurrency on it.
+    ProvisionedConcurrency,
+
     // A function's code (UpdateFunctionCode).
     /// The package: SHA-256 and size.
     Code,
@@ -182,6 +188,8 @@ impl fmt::Display for Field {
             Field::KmsKeyArn => "kmsKeyArn",
             Field::Vpc => "vpc",
             Field::ReservedConcurrency => "reservedConcurrency",
+            Field::Version => "version",
+            Field::ProvisionedConcurrency => "provisionedConcurrency",
             Field::PermissionsBoundary => "permissionsBoundary",
             Field::Code => "code",
             Field::Architecture => "architecture",
@@ -241,6 +249,8 @@ mod tests {
             (Field::KmsKeyArn, "kmsKeyArn"),
             (Field::Vpc, "vpc"),
             (Field::ReservedConcurrency, "reservedConcurrency"),
+            (Field::Version, "version"),
+            (Field::ProvisionedConcurrency, "provisionedConcurrency"),
             (Field::PermissionsBoundary, "permissionsBoundary"),
             (
                 Field::ManagedPolicy("arn:aws:iam::aws:policy/P".to_owned()),

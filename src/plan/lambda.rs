@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::state::{Function, Permission, State};
+use crate::state::{Function, Live, Permission, State};
 
 use super::diff::{action, change, diff_map, tag_changes};
 use super::{Action, Change, Field, Op, Resource};
@@ -45,9 +45,15 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
                     sensitive: false,
                 }],
             ));
+            plan_alias(name, want.live.as_ref(), None, true, out);
             continue;
         };
         let changes = configuration_changes(have, want);
+        // What a published version freezes changes: the alias needs a new
+        // one.
+        let frozen = changes
+            .iter()
+            .any(|c| !matches!(c.field, Field::Tag(_) | Field::ReservedConcurrency));
         if !changes.is_empty() {
             out.push(action(
                 Op::Update,
@@ -56,6 +62,7 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
             ));
         }
         let code = code_changes(have, want);
+        let publish = frozen || !code.is_empty();
         if !code.is_empty() {
             out.push(action(
                 Op::Update,
@@ -63,6 +70,7 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
                 code,
             ));
         }
+        plan_alias(name, want.live.as_ref(), have.live.as_ref(), publish, out);
     }
     for name in observed
         .functions
@@ -70,6 +78,55 @@ pub(super) fn plan_functions(desired: &State, observed: &State, out: &mut Vec<Ac
         .filter(|n| !desired.functions.contains_key(*n))
     {
         out.push(action(Op::Delete, Resource::Function(name.clone()), vec![]));
+    }
+}
+
+/// The alias `live` of a function that stays: made with its first
+/// version, moved to a new version when `publish` (the code or a frozen
+/// setting changes) or when it is behind `$LATEST`, its provisioned
+/// concurrency set; removed when the config wants none.
+fn plan_alias(
+    name: &str,
+    want: Option<&Live>,
+    have: Option<&Live>,
+    publish: bool,
+    out: &mut Vec<Action>,
+) {
+    let r = Resource::Alias(name.to_owned());
+    let provisioned = |l: Option<&Live>| l.map(|l| l.provisioned.to_string());
+    match (want, have) {
+        (Some(w), None) => out.push(action(
+            Op::Create,
+            r,
+            change(Field::ProvisionedConcurrency, None, provisioned(Some(w)))
+                .into_iter()
+                .collect(),
+        )),
+        (Some(w), Some(h)) => {
+            let mut changes = Vec::new();
+            if publish || !h.current {
+                let old = if h.current {
+                    "current"
+                } else {
+                    "behind $LATEST"
+                };
+                changes.extend(change(
+                    Field::Version,
+                    Some(old.to_owned()),
+                    Some("new version".to_owned()),
+                ));
+            }
+            changes.extend(change(
+                Field::ProvisionedConcurrency,
+                provisioned(Some(h)),
+                provisioned(Some(w)),
+            ));
+            if !changes.is_empty() {
+                out.push(action(Op::Update, r, changes));
+            }
+        }
+        (None, Some(_)) => out.push(action(Op::Delete, r, vec![])),
+        (None, None) => {}
     }
 }
 

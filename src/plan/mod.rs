@@ -30,6 +30,7 @@ mod tests;
 
 use serde::Serialize;
 
+use crate::names::LIVE_ALIAS;
 use crate::state::{State, Tags};
 
 pub use field::{Field, Setting};
@@ -45,6 +46,9 @@ pub enum Resource {
     Function(String),
     /// The code of a function, updated on its own.
     FunctionCode(String),
+    /// A function's alias `live` with its provisioned concurrency, by
+    /// function name.
+    Alias(String),
     /// An invoke permission: (function, statement id).
     Permission(String, String),
     Api(String),
@@ -78,6 +82,7 @@ impl Resource {
             Resource::RolePolicy(..) => "role policy",
             Resource::Function(_) => "function",
             Resource::FunctionCode(_) => "code",
+            Resource::Alias(_) => "alias",
             Resource::Permission(..) => "permission",
             Resource::Api(_) => "api",
             Resource::Integration(_) => "integration",
@@ -98,6 +103,7 @@ impl Resource {
         match self {
             Resource::RolePolicy(role, policy) => format!("{role}/{policy}"),
             Resource::Permission(f, sid) => format!("{f}/{sid}"),
+            Resource::Alias(n) => format!("{n}:{LIVE_ALIAS}"),
             Resource::Role(n)
             | Resource::Function(n)
             | Resource::FunctionCode(n)

@@ -29,6 +29,9 @@ pub fn phase(a: &Action) -> u8 {
         (R::Function(_), Op::Delete) => 94,
         (R::Function(_), _) => 20,
         (R::FunctionCode(_), _) => 21,
+        (R::Alias(_), Op::Delete) => 93,
+        // After the code, before what invokes the alias.
+        (R::Alias(_), _) => 25,
         (R::Api(_), Op::Delete) => 92,
         // First: everything else needs the API's id (the functions'
         // management endpoint, the role policies, the invoke permissions).
@@ -74,7 +77,10 @@ const BARRIER_PHASE: u8 = 61;
 /// actions one after the other.
 fn function_of(r: &Resource) -> Option<&str> {
     match r {
-        Resource::Function(f) | Resource::FunctionCode(f) | Resource::Permission(f, _) => Some(f),
+        Resource::Function(f)
+        | Resource::FunctionCode(f)
+        | Resource::Alias(f)
+        | Resource::Permission(f, _) => Some(f),
         _ => None,
     }
 }
@@ -173,9 +179,13 @@ impl<'a> Index<'a> {
         if reference.starts_with("arn:") {
             return Vec::new();
         }
-        let name = reference.split(':').next().unwrap_or(reference);
+        let (name, alias) = match reference.split_once(':') {
+            Some((name, _)) => (name, self.find(Resource::Alias(name.to_owned()))),
+            None => (reference, None),
+        };
         self.find(Resource::Function(name.to_owned()))
             .into_iter()
+            .chain(alias)
             .collect()
     }
 
@@ -197,7 +207,7 @@ impl<'a> Index<'a> {
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
                 on.extend(self.find(R::FunctionLogGroup(function_log_group(f))));
             }
-            R::FunctionCode(f) => on.extend(self.find(R::Function(f.clone()))),
+            R::FunctionCode(f) | R::Alias(f) => on.extend(self.find(R::Function(f.clone()))),
             R::Permission(f, _) | R::Integration(f) => on.extend(self.function(f)),
             R::Authorizer(n) => {
                 let f = api

@@ -39,6 +39,7 @@ fn function(name: &str) -> Function {
         kms_key_arn: None,
         vpc: None,
         reserved_concurrency: None,
+        live: None,
         tags: tags(&[("keep", "1"), ("change", "old"), ("drop", "x")]),
     }
 }
@@ -452,4 +453,61 @@ fn managed_policies_and_the_boundary_are_role_changes() {
             "permissionsBoundary: None -> Some(\"arn:b\")",
         ]
     );
+}
+
+fn live(provisioned: u32, current: bool) -> Option<crate::state::Live> {
+    Some(crate::state::Live {
+        provisioned,
+        current,
+    })
+}
+
+#[test]
+fn the_alias_follows_the_code_and_its_provisioned_concurrency() {
+    let mut base = function("f");
+    base.live = live(2, true);
+    let alias = |p: &Plan| {
+        p.actions
+            .iter()
+            .find(|a| a.resource == Resource::Alias("f".to_owned()))
+            .cloned()
+    };
+    // In sync: nothing.
+    assert!(plan(&with_function(base.clone()), &with_function(base.clone())).is_empty());
+    // New code: a new version for the alias, after the code.
+    let mut want = base.clone();
+    want.code_sha256 = "new".to_owned();
+    let p = plan(&with_function(want), &with_function(base.clone()));
+    let a = alias(&p).expect("an alias action");
+    assert!(a.change(&Field::Version).is_some());
+    assert!(phase(&a) > phase(&p.actions[0]));
+    // Only tags: no new version.
+    let mut want = base.clone();
+    want.tags.insert("new".to_owned(), "1".to_owned());
+    assert_eq!(
+        alias(&plan(&with_function(want), &with_function(base.clone()))),
+        None
+    );
+    // Behind $LATEST (a run stopped before publishing): a new version.
+    let mut have = base.clone();
+    have.live = live(2, false);
+    let a = alias(&plan(&with_function(base.clone()), &with_function(have))).unwrap();
+    assert_eq!(
+        a.change(&Field::Version).unwrap().old.as_deref(),
+        Some("behind $LATEST")
+    );
+    // More provisioned concurrency, no new version.
+    let mut want = base.clone();
+    want.live = live(5, true);
+    let a = alias(&plan(&with_function(want), &with_function(base.clone()))).unwrap();
+    assert!(a.change(&Field::Version).is_none());
+    assert!(a.change(&Field::ProvisionedConcurrency).is_some());
+    // Taken out of the config: the alias goes.
+    let mut want = base.clone();
+    want.live = None;
+    let a = alias(&plan(&with_function(want), &with_function(base.clone()))).unwrap();
+    assert_eq!(a.op, Op::Delete);
+    // A new function with provisioned concurrency: created with its alias.
+    let p = plan(&with_function(base.clone()), &State::default());
+    assert_eq!(alias(&p).unwrap().op, Op::Create);
 }

@@ -15,6 +15,7 @@
 //! holds the scheduling and the dispatch; one file per service carries out
 //! its actions.
 
+mod alias;
 mod api;
 mod certificate;
 mod dns;
@@ -57,6 +58,7 @@ fn pool_of(r: &Resource) -> usize {
         | Resource::RolePolicy(..)
         | Resource::Function(_)
         | Resource::FunctionCode(_)
+        | Resource::Alias(_)
         | Resource::Permission(..)
         | Resource::LogGroup(_)
         | Resource::FunctionLogGroup(_)
@@ -298,6 +300,7 @@ impl Applier<'_> {
             Resource::Function(_) | Resource::FunctionCode(_) | Resource::Permission(..) => {
                 self.run_lambda(a, &want, shared).await
             }
+            Resource::Alias(n) => self.run_alias(a, &want, n).await,
             Resource::LogGroup(_) | Resource::FunctionLogGroup(_) => self.run_logs(a, &want).await,
             Resource::Certificate(_)
             | Resource::DomainName(_)

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use futures_util::future::try_join_all;
 
+use super::live::read_live;
 use super::{Foreign, Found, not_ours};
 use crate::aws::util::{found, map_of};
 use crate::aws::{Aws, AwsError};
-use crate::names::{ExternalSid, external_sid, function_log_group, role_path};
+use crate::names::{ExternalSid, LIVE_ALIAS, external_sid, function_log_group, role_path};
 use crate::state::*;
 
 /// The kind of a foreign function in `Foreign`.
@@ -48,14 +49,19 @@ pub async fn revisions(
     Ok(revisions.into_iter().collect())
 }
 
+/// wsdeploy's statements in resource policies, by function reference
+/// (`name`, `name:live`), then statement id.
+pub type Policies = BTreeMap<String, BTreeMap<String, Permission>>;
+
 /// Functions by name, each of ours with wsdeploy's statements of its
-/// resource policy (asked once the function is known to be ours).
+/// resource policy (asked once the function is known to be ours), and
+/// with its alias `live` when it is in `live` or turns out to have one.
 pub(super) async fn read_functions(
     aws: &Aws,
-    app: &str,
-    stage: &str,
+    (app, stage): (&str, &str),
     names: &[String],
-) -> Result<Found<(Function, BTreeMap<String, Permission>)>, AwsError> {
+    live: &std::collections::BTreeSet<String>,
+) -> Result<Found<(Function, Policies)>, AwsError> {
     let own_path = role_path(app, stage);
     let read = try_join_all(
         names
@@ -67,11 +73,15 @@ pub(super) async fn read_functions(
         .into_iter()
         .flatten()
         .partition(|f| owned_by(&f.tags, app, stage));
-    let policies = try_join_all(
-        owned
-            .iter()
-            .map(|f| aws.read(read_permissions(aws, &f.name))),
-    )
+    let policies = try_join_all(owned.iter().map(|f| async {
+        let (mine, alias) = tokio::join!(aws.read(read_permissions(aws, &f.name)), async {
+            match live.contains(&f.name) {
+                true => read_live(aws, f, &own_path).await,
+                false => Ok(None),
+            }
+        });
+        Ok::<_, AwsError>((mine?, alias?))
+    }))
     .await?;
     let foreign = others
         .into_iter()
@@ -84,7 +94,15 @@ pub(super) async fn read_functions(
     let owned = owned
         .into_iter()
         .zip(policies)
-        .map(|(f, p)| (f.name.clone(), (f, p)))
+        .map(|(mut f, (mine, alias))| {
+            let mut policies = Policies::new();
+            policies.insert(f.name.clone(), mine);
+            if let Some((l, on_alias)) = alias {
+                f.live = Some(l);
+                policies.insert(format!("{}:{LIVE_ALIAS}", f.name), on_alias);
+            }
+            (f.name.clone(), (f, policies))
+        })
         .collect();
     Ok((owned, foreign))
 }
@@ -103,9 +121,24 @@ async fn read_function(
     let Some(c) = out.configuration() else {
         return Ok(None);
     };
-    let tags = map_of(out.tags());
+    let mut f = from_configuration(name, c, own_path);
+    f.tags = map_of(out.tags());
+    f.reserved_concurrency = out
+        .concurrency()
+        .and_then(|x| x.reserved_concurrent_executions())
+        .and_then(|n| u32::try_from(n).ok());
+    Ok(Some(f))
+}
+
+/// A function as its configuration (of `$LATEST` or of a version) says;
+/// without tags, reserved concurrency or alias, which it does not hold.
+pub(super) fn from_configuration(
+    name: &str,
+    c: &aws_sdk_lambda::types::FunctionConfiguration,
+    own_path: &str,
+) -> Function {
     let logging = logging(name, c.logging_config());
-    Ok(Some(Function {
+    Function {
         name: name.to_owned(),
         runtime: c
             .runtime()
@@ -154,12 +187,10 @@ async fn read_function(
             .unwrap_or(DEFAULT_STORAGE),
         kms_key_arn: c.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
         vpc: c.vpc_config().and_then(vpc),
-        reserved_concurrency: out
-            .concurrency()
-            .and_then(|x| x.reserved_concurrent_executions())
-            .and_then(|n| u32::try_from(n).ok()),
-        tags,
-    }))
+        reserved_concurrency: None,
+        live: None,
+        tags: Tags::new(),
+    }
 }
 
 /// A VPC configuration, `None` when it names no subnet (Lambda answers an
@@ -203,7 +234,7 @@ async fn read_permissions(
 
 /// The statements `keep` accepts in the resource policy of `function` (a
 /// name, `name:qualifier` or an ARN); none when it has no policy.
-async fn policy_statements(
+pub(super) async fn policy_statements(
     aws: &Aws,
     function: &str,
     keep: &dyn Fn(&str) -> bool,

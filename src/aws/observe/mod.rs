@@ -16,9 +16,12 @@ mod api;
 pub(crate) mod domain;
 mod iam;
 mod lambda;
+mod live;
 pub(crate) mod logs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::names::LIVE_ALIAS;
 
 use futures_util::FutureExt;
 
@@ -145,15 +148,26 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         permissions
             .extend(lambda::read_external_permissions(aws, &config.app, stage, &dropped).await?);
     }
-    let functions = functions
+    let mut functions: BTreeMap<String, Function> = functions
         .into_iter()
-        .map(|(name, (function, policy))| {
-            if !policy.is_empty() {
-                permissions.insert(name.clone(), policy);
-            }
+        .map(|(name, (function, policies))| {
+            permissions.extend(policies.into_iter().filter(|(_, p)| !p.is_empty()));
             (name, function)
         })
         .collect();
+    // An alias the API still invokes that the config no longer wants
+    // (provisioned concurrency taken out): read it, so it is removed.
+    for name in api.iter().flat_map(aliases_invoked) {
+        if let Some(f) = functions.get_mut(&name).filter(|f| f.live.is_none()) {
+            let own_path = crate::names::role_path(&config.app, stage);
+            if let Some((live, policy)) = live::read_live(aws, f, &own_path).await? {
+                f.live = Some(live);
+                if !policy.is_empty() {
+                    permissions.insert(format!("{name}:{LIVE_ALIAS}"), policy);
+                }
+            }
+        }
+    }
     Ok(Observed {
         state: State {
             roles,
@@ -167,6 +181,19 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         ids,
         foreign,
     })
+}
+
+/// The functions whose alias `live` the API invokes (an integration or
+/// the authorizer targets `name:live`).
+fn aliases_invoked(api: &Api) -> Vec<String> {
+    let authorizers = api.authorizers.values().map(|z| &z.function);
+    api.integrations
+        .keys()
+        .chain(authorizers)
+        .filter_map(|r| r.strip_suffix(&format!(":{LIVE_ALIAS}")))
+        .filter(|r| !r.starts_with("arn:"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The function log groups that are ours or ours to adopt (see
@@ -200,7 +227,7 @@ fn classify_function_groups<P>(
 
 type FunctionsAndRoles = (
     BTreeMap<String, Role>,
-    BTreeMap<String, (Function, BTreeMap<String, Permission>)>,
+    BTreeMap<String, (Function, lambda::Policies)>,
     Vec<Foreign>,
 );
 
@@ -214,9 +241,15 @@ async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndR
         .values()
         .map(|f| f.function_name.clone())
         .collect();
+    let live: BTreeSet<String> = config
+        .functions
+        .values()
+        .filter(|f| f.provisioned_concurrency.is_some())
+        .map(|f| f.function_name.clone())
+        .collect();
     let (roles, functions) = tokio::join!(
         iam::read_roles(aws, app, stage, &named),
-        lambda::read_functions(aws, app, stage, &named),
+        lambda::read_functions(aws, (app, stage), &named, &live),
     );
     let (roles, mut foreign) = roles?;
     let (mut functions, function_foreign) = functions?;
@@ -227,7 +260,8 @@ async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndR
         .cloned()
         .collect();
     if !extra.is_empty() {
-        let (more, more_foreign) = lambda::read_functions(aws, app, stage, &extra).await?;
+        let (more, more_foreign) =
+            lambda::read_functions(aws, (app, stage), &extra, &BTreeSet::new()).await?;
         functions.extend(more);
         foreign.extend(more_foreign);
     }
