@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use super::filter::FileFilter;
-pub use super::raw::{AppLogLevel, Architecture, LogFormat, LogLevel};
+pub use super::raw::{AppLogLevel, Architecture, LogFormat, LogLevel, Tracing};
 
 /// The value shown in place of any environment variable's value.
 pub const MASK: &str = "(sensitive)";
@@ -153,25 +153,6 @@ pub struct Function {
 
 /// The default size of a function's `/tmp`, in MB.
 pub const DEFAULT_EPHEMERAL_STORAGE: u32 = 512;
-
-/// X-Ray tracing of a function (Lambda's TracingConfig mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tracing {
-    Active,
-    #[default]
-    PassThrough,
-}
-
-impl Tracing {
-    /// The value Lambda's API uses.
-    pub fn aws(self) -> &'static str {
-        match self {
-            Tracing::Active => "Active",
-            Tracing::PassThrough => "PassThrough",
-        }
-    }
-}
 
 /// The VPC a function runs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,12 +18,14 @@ use schemars::JsonSchema;
 mod build;
 mod function;
 mod logs;
+mod settings;
 
 pub use build::{RawBuild, read_build};
 pub use function::{
     Architecture, RawFunction, RawFunctionRef, RawPermission, RawStatement, read_function,
 };
 pub use logs::{AppLogLevel, LogFormat, RETENTION_DAYS, RETENTION_NAMES, RawLogs, RawRetention};
+pub use settings::{RawVpc, Tracing};
 
 use super::node::{Node, Pos, Value};
 use super::read::{Fields, Keyed, Reader, S};
@@ -200,7 +202,7 @@ impl RawAccessLogSettings {
 #[derive(Debug, Clone, Default, JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Defaults")]
 pub struct RawDefaults {
-    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build` and `logs` merge key by key, `permissions` and `layers` are concatenated.
+    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build`, `logs` and `vpc` merge key by key, `permissions`, `layers` and `managedPolicies` are concatenated.
     pub function: Option<RawFunction>,
 }
 

@@ -179,6 +179,95 @@ pub(super) fn parse_acm_arn(s: &str) -> Option<&str> {
     ok.then(|| p[3])
 }
 
+/// Why a text is not a KMS key ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KmsArnError {
+    /// An alias ARN (`...:alias/<name>`): Lambda cannot grant itself use
+    /// of a key through an alias.
+    Alias,
+    Other,
+}
+
+/// The key's region, when `s` is `arn:<partition>:kms:<region>:<account>:key/<id>`.
+pub(super) fn parse_kms_key_arn(s: &str) -> Result<&str, KmsArnError> {
+    let p: Vec<&str> = s.split(':').collect();
+    let head = p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "kms"
+        && is_region(p[3])
+        && is_account(p[4]);
+    if !head {
+        return Err(KmsArnError::Other);
+    }
+    if p[5].starts_with("alias/") {
+        return Err(KmsArnError::Alias);
+    }
+    let id_ok = p[5].strip_prefix("key/").is_some_and(|id| {
+        !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if id_ok {
+        Ok(p[3])
+    } else {
+        Err(KmsArnError::Other)
+    }
+}
+
+/// The part after `<kind>/` of an IAM ARN, `[path/]name`, with a name of
+/// at most `max` IAM name characters (letters, digits and `+=,.@_-`) and
+/// a path of printable characters.
+fn is_iam_path_name(rest: &str, max: usize) -> bool {
+    let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    (1..=max).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+        && path.len() <= 510
+        && path.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// A managed policy ARN: `arn:<partition>:iam::aws:policy/<path/name>`
+/// (an AWS managed policy) or `arn:<partition>:iam::<account>:policy/...`.
+pub(super) fn is_policy_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "iam"
+        && p[3].is_empty()
+        && (p[4] == "aws" || is_account(p[4]))
+        && p[5]
+            .strip_prefix("policy/")
+            .is_some_and(|rest| is_iam_path_name(rest, 128))
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path/name>`.
+pub(super) fn is_role_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "iam"
+        && p[3].is_empty()
+        && is_account(p[4])
+        && p[5]
+            .strip_prefix("role/")
+            .is_some_and(|rest| is_iam_path_name(rest, 64))
+}
+
+/// An EC2 id with its prefix: `subnet-0abc...`, `sg-0abc...`.
+pub(super) fn is_ec2_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|id| {
+            !id.is_empty()
+                && id.len() <= 32
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
 /// Checks a lowercase domain name; the error says why it is not one (it may
 /// quote a label).
 pub(super) fn check_domain_name(name: &str, allow_wildcard: bool) -> Result<(), String> {
@@ -260,6 +349,72 @@ mod tests {
         assert!(is_log_group_arn(
             "arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*"
         ));
+    }
+
+    #[test]
+    fn kms_policy_and_role_arns() {
+        assert_eq!(
+            parse_kms_key_arn(
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            ),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            parse_kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd"),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            parse_kms_key_arn("arn:aws:kms:us-east-1:123456789012:alias/my-key"),
+            Err(KmsArnError::Alias)
+        );
+        for bad in [
+            "arn:aws:kms:us-east-1:123456789012:key/",
+            "arn:aws:kms:us-east-1:123456789012:key",
+            "arn:aws:s3:us-east-1:123456789012:key/abcd",
+            "abcd",
+        ] {
+            assert_eq!(parse_kms_key_arn(bad), Err(KmsArnError::Other), "{bad}");
+        }
+        for good in [
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            "arn:aws:iam::123456789012:policy/boundary",
+            "arn:aws-us-gov:iam::123456789012:policy/team/a/b+c=d,e.f@g_h-i",
+        ] {
+            assert!(is_policy_arn(good), "{good}");
+        }
+        for bad in [
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:iam:us-east-1:aws:policy/x",
+            "arn:aws:iam::12345:policy/x",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::aws:policy/has space",
+            "AmazonS3ReadOnlyAccess",
+        ] {
+            assert!(!is_policy_arn(bad), "{bad}");
+        }
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/existing"));
+        assert!(is_role_arn(
+            "arn:aws:iam::123456789012:role/service-role/x-y"
+        ));
+        for bad in [
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:iam::123456789012:policy/x",
+            "arn:aws:iam::123456789012:role/",
+            &format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65)),
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ec2_ids() {
+        assert!(is_ec2_id("subnet-0123456789abcdef0", "subnet"));
+        assert!(is_ec2_id("subnet-1", "subnet"));
+        assert!(is_ec2_id("sg-1", "sg"));
+        for bad in ["subnet-", "sg-1", "subnet_1", "subnet-ABC", "subnet"] {
+            assert!(!is_ec2_id(bad, "subnet"), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //!   function body;
 //! - `merge`: a body merged with the defaults, and what needs the merged
 //!   result (the handler file, sizes and counts);
+//! - `settings`, `vpc` and `role`: the settings beyond the basics
+//!   (concurrency, tracing, `/tmp`, KMS, managed policies), the VPC, and
+//!   what `role` rules out;
 //! - `build` and `logs`: a function's `build` and `logs` settings, merged
 //!   key by key; `logs` also checks the retention of any log group (the
 //!   access log's too);
@@ -39,7 +42,12 @@ mod domain;
 mod functions;
 mod logs;
 mod merge;
+mod role;
 mod routes;
+mod settings;
+#[cfg(test)]
+mod test_support;
+mod vpc;
 
 pub use checks::is_region;
 
@@ -173,6 +181,9 @@ struct Functions<'a> {
     taken: BTreeSet<String>,
     /// The functions that passed validation, by short name.
     resolved: BTreeMap<String, Function>,
+    /// Where the functions that set `role` in their own body set it (its
+    /// position and key path), by short name.
+    own_roles: BTreeMap<String, (Pos, String)>,
 }
 
 impl<'a> Functions<'a> {
@@ -192,6 +203,7 @@ impl<'a> Functions<'a> {
             used: BTreeSet::new(),
             taken: BTreeSet::new(),
             resolved: BTreeMap::new(),
+            own_roles: BTreeMap::new(),
         }
     }
 }
@@ -241,6 +253,7 @@ impl Validator<'_, '_, '_> {
             .as_ref()
             .and_then(|a| self.check_authorizer(a, raw, &mut fns));
         self.warn_unused(named, &fns);
+        self.warn_roles(defaults, &fns);
         let domain = raw.domain.as_ref().and_then(|d| self.check_domain(d));
         if self.r.diags.has_errors() {
             return None;

@@ -158,9 +158,10 @@ impl Validator<'_, '_, '_> {
             return None;
         }
         fns.taken.insert(implicit.to_owned());
-        let func = self.merge_function(implicit, fns.defaults, body, origin, fns.tags)?;
-        fns.resolved.insert(implicit.to_owned(), func);
-        Some(implicit.to_owned())
+        self.add_function(implicit, body, origin, fns);
+        fns.resolved
+            .contains_key(implicit)
+            .then(|| implicit.to_owned())
     }
 
     /// `s` is neither a name from `functions:` nor a handler.
