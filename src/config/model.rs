@@ -309,4 +309,11 @@ impl Config {
     pub fn routes_of(&self, name: &str) -> impl Iterator<Item = &Route> {
         self.routes.values().filter(move |r| r.function == name)
     }
+
+    /// Whether a route's or the authorizer's function reference names an
+    /// external function (an ARN, a key of `externals`) rather than one of
+    /// `functions`.
+    pub fn is_external(&self, reference: &str) -> bool {
+        self.externals.contains_key(reference)
+    }
 }

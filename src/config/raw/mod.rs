@@ -328,9 +328,11 @@ pub fn read_config(r: &mut Reader, root: &Node) -> Option<RawConfig> {
     let defaults = f
         .take("defaults")
         .and_then(|n| read_defaults(r, n, "defaults"));
-    let functions = f
-        .take("functions")
-        .and_then(|n| r.keyed(n, "functions", |r, e, p| read_function(r, &e.value, p)));
+    let functions = f.take("functions").and_then(|n| {
+        r.keyed(n, "functions", |r, e, p| {
+            read_named_function(r, &e.value, p)
+        })
+    });
     let routes = match f.take_entry("routes") {
         Some(e) if e.value.as_map().is_some_and(<[_]>::is_empty) || e.value.is_null() => {
             r.error_hint(
@@ -499,6 +501,23 @@ fn read_defaults(r: &mut Reader, node: &Node, path: &str) -> Option<RawDefaults>
     };
     f.finish(r);
     Some(d)
+}
+
+/// An entry of `functions:`: its settings. A Lambda function ARN there
+/// gets a hint: an external function is named by its ARN where it is used.
+fn read_named_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunction> {
+    match &node.value {
+        Value::Str(s) if s.starts_with("arn:") => {
+            r.error_hint(
+                node.pos,
+                path,
+                "an entry of `functions:` is a function's settings, not an ARN",
+                "refer to a function deployed elsewhere by its ARN where it is used: `function: arn:aws:lambda:...` in the route or the authorizer",
+            );
+            None
+        }
+        _ => read_function(r, node, path),
+    }
 }
 
 fn read_route(r: &mut Reader, node: &Node, path: &str) -> Option<RawRoute> {

@@ -179,6 +179,42 @@ pub(super) fn parse_acm_arn(s: &str) -> Option<&str> {
     ok.then(|| p[3])
 }
 
+/// A Lambda function ARN: what `parse_function_arn` finds in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FunctionArn<'a> {
+    pub region: &'a str,
+    pub account: &'a str,
+    pub name: &'a str,
+    /// A version or an alias, when the ARN is qualified.
+    pub qualifier: Option<&'a str>,
+}
+
+/// `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`,
+/// the qualifier a version, an alias or `$LATEST`.
+pub(super) fn parse_function_arn(s: &str) -> Option<FunctionArn<'_>> {
+    let p: Vec<&str> = s.split(':').collect();
+    let word = |w: &str, max: usize| {
+        (1..=max).contains(&w.len())
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let ok = (p.len() == 7 || p.len() == 8)
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "lambda"
+        && is_region(p[3])
+        && is_account(p[4])
+        && p[5] == "function"
+        && word(p[6], 64)
+        && p.get(7).is_none_or(|q| *q == "$LATEST" || word(q, 128));
+    ok.then(|| FunctionArn {
+        region: p[3],
+        account: p[4],
+        name: p[6],
+        qualifier: p.get(7).copied(),
+    })
+}
+
 /// Why a text is not a KMS key ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum KmsArnError {
@@ -349,6 +385,56 @@ mod tests {
         assert!(is_log_group_arn(
             "arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*"
         ));
+    }
+
+    #[test]
+    fn function_arns() {
+        let a = parse_function_arn("arn:aws:lambda:us-east-1:123456789012:function:existing")
+            .expect("an unqualified function ARN");
+        assert_eq!(
+            (a.region, a.account, a.name, a.qualifier),
+            ("us-east-1", "123456789012", "existing", None)
+        );
+        for (arn, q) in [
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn_2:7",
+                "7",
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:live",
+                "live",
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:$LATEST",
+                "$LATEST",
+            ),
+            (
+                "arn:aws-cn:lambda:cn-north-1:123456789012:function:f:prod-2",
+                "prod-2",
+            ),
+        ] {
+            let a = parse_function_arn(arn).unwrap_or_else(|| panic!("{arn}"));
+            assert_eq!(a.qualifier, Some(q), "{arn}");
+        }
+        for bad in [
+            "arn:aws:lambda:us-east-1:123456789012:function:",
+            "arn:aws:lambda:us-east-1:123456789012:function:a:b:c",
+            "arn:aws:lambda:us-east-1:1234:function:f",
+            "arn:aws:lambda:useast1:123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:layer:common:3",
+            "arn:aws:states:us-east-1:123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:function:f.x",
+            "arn:aws:lambda:us-east-1:123456789012:function:f:",
+            "arn:aws:lambda",
+            "",
+        ] {
+            assert_eq!(parse_function_arn(bad), None, "{bad}");
+        }
+        let long = format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            "a".repeat(65)
+        );
+        assert_eq!(parse_function_arn(&long), None);
     }
 
     #[test]

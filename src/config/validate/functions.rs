@@ -59,7 +59,9 @@ impl Validator<'_, '_, '_> {
                 handler_path: child(&path, "handler"),
                 path,
             };
-            self.add_function(&name.value, f, &origin, fns);
+            if !self.arn_as_handler(f, &origin) {
+                self.add_function(&name.value, f, &origin, fns);
+            }
             fns.taken.insert(name.value.clone());
         }
     }

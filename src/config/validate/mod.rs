@@ -20,6 +20,7 @@
 //!   key by key; `logs` also checks the retention of any log group (the
 //!   access log's too);
 //! - `routes`: route keys and function references;
+//! - `external`: function references that are Lambda function ARNs;
 //! - `authorizer`: the authorizer and its identity sources;
 //! - `domain`: the custom domain;
 //! - `checks`: the pure predicates all of them use.
@@ -27,7 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::model::{Config, Function};
+use super::model::{Config, External, Function};
 use super::node::Pos;
 use super::raw::{RawApi, RawConfig, RawFunction, RawFunctionRef};
 use super::read::{Keyed, Reader, S};
@@ -39,6 +40,7 @@ mod authorizer;
 mod build;
 mod checks;
 mod domain;
+mod external;
 mod functions;
 mod logs;
 mod merge;
@@ -184,6 +186,8 @@ struct Functions<'a> {
     /// Where the functions that set `role` in their own body set it (its
     /// position and key path), by short name.
     own_roles: BTreeMap<String, (Pos, String)>,
+    /// The external functions routes and the authorizer name, by ARN.
+    externals: BTreeMap<String, External>,
 }
 
 impl<'a> Functions<'a> {
@@ -204,6 +208,7 @@ impl<'a> Functions<'a> {
             taken: BTreeSet::new(),
             resolved: BTreeMap::new(),
             own_roles: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 }
@@ -261,7 +266,7 @@ impl Validator<'_, '_, '_> {
         let functions = fns.resolved;
         Some(Config {
             file: self.ctx.file.to_path_buf(),
-            externals: Default::default(),
+            externals: fns.externals,
             app: self.app.clone(),
             stage: self.stage.clone(),
             region: self.region.clone(),

@@ -1,10 +1,12 @@
-//! `routes`: route keys, and the function references routes (and the
+//! `routes`: route keys, the function references routes (and the
 //! authorizer) make: a name from `functions:`, a handler string (an
-//! implicit function named after the route) or inline settings.
+//! implicit function named after the route), inline settings or a Lambda
+//! function ARN (an external function, see `external`).
 
 use std::collections::BTreeMap;
 
 use super::checks::is_function_key;
+use super::external::is_arn_ref;
 use super::{FnRef, Functions, MAX_ROUTES, Origin, Validator};
 use crate::config::model::Route;
 use crate::config::raw::{RawFunction, RawRoute};
@@ -138,6 +140,7 @@ impl Validator<'_, '_, '_> {
                 // its own errors were reported already.
                 return Some(s.value.clone());
             }
+            FnRef::String(s) if is_arn_ref(&s.value) => return self.external_ref(s, origin, fns),
             FnRef::String(s) if !s.value.contains('.') => {
                 self.unknown_function(s, origin, &fns.named);
                 return None;
@@ -151,6 +154,9 @@ impl Validator<'_, '_, '_> {
             }
             FnRef::Inline(f) => {
                 self.check_function_fields(f, &origin.path);
+                if self.arn_as_handler(f, origin) {
+                    return None;
+                }
                 f
             }
         };
