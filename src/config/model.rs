@@ -316,4 +316,13 @@ impl Config {
     pub fn is_external(&self, reference: &str) -> bool {
         self.externals.contains_key(reference)
     }
+
+    /// The integration timeout of the function `reference` (a short name
+    /// or an external's ARN): the `integrationTimeout` its routes give it
+    /// (validation makes them agree; a route that gives none takes the
+    /// others' value), `None` when no route does (API Gateway's 29000 ms).
+    pub fn integration_timeout_ms(&self, reference: &str) -> Option<u32> {
+        self.routes_of(reference)
+            .find_map(|r| r.integration_timeout_ms)
+    }
 }

@@ -232,10 +232,18 @@ pub struct RawRouteSettings {
     pub return_response: Option<S<bool>>,
     /// Throttling for this route.
     pub throttle: Option<RawThrottle>,
+    /// The integration's timeout in milliseconds, 50 to 29000 (default 29000). Routes that share a function share its integration, so they must agree.
+    #[schemars(extend("minimum" = 50, "maximum" = 29000))]
+    pub integration_timeout: Option<S<i64>>,
 }
 
 impl RawRouteSettings {
-    pub const KEYS: &'static [&'static str] = &["function", "returnResponse", "throttle"];
+    pub const KEYS: &'static [&'static str] = &[
+        "function",
+        "returnResponse",
+        "throttle",
+        "integrationTimeout",
+    ];
 }
 
 /// Authorizer kind.
@@ -553,6 +561,9 @@ fn read_route(r: &mut Reader, node: &Node, path: &str) -> Option<RawRoute> {
                 throttle: f
                     .take("throttle")
                     .and_then(|n| read_throttle(r, n, &f.path_of("throttle"))),
+                integration_timeout: f
+                    .take("integrationTimeout")
+                    .and_then(|n| r.integer(n, &f.path_of("integrationTimeout"))),
             };
             f.finish(r);
             Some(RawRoute::Settings(s))

@@ -19,7 +19,7 @@
 //! - `build` and `logs`: a function's `build` and `logs` settings, merged
 //!   key by key; `logs` also checks the retention of any log group (the
 //!   access log's too);
-//! - `routes`: route keys and function references;
+//! - `routes`: route keys, function references and integration timeouts;
 //! - `external`: function references that are Lambda function ARNs;
 //! - `authorizer`: the authorizer and its identity sources;
 //! - `domain`: the custom domain;
