@@ -21,6 +21,7 @@
 //!   access log's too);
 //! - `routes`: route keys, function references and integration timeouts;
 //! - `external`: function references that are Lambda function ARNs;
+//! - `access_log`: the `$context` variables of an access-log format;
 //! - `authorizer`: the authorizer and its identity sources;
 //! - `domain`: the custom domain;
 //! - `checks`: the pure predicates all of them use.
@@ -34,6 +35,7 @@ use super::raw::{RawApi, RawConfig, RawFunction, RawFunctionRef};
 use super::read::{Keyed, Reader, S};
 use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE};
 
+mod access_log;
 mod api;
 mod app;
 mod authorizer;
