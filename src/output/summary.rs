@@ -1,6 +1,6 @@
 //! A valid config in a few lines for people (`wsdeploy validate`): the
-//! app, each route with its function's settings, the authorizer, the
-//! domain and the access log.
+//! app, each route with its function's settings (or the ARN of an external
+//! function), the authorizer, the domain and the access log.
 
 use std::fmt::Write as _;
 
@@ -21,6 +21,10 @@ pub fn text(c: &Config) -> String {
     );
     let width = c.routes.keys().map(|k| k.len()).max().unwrap_or(0);
     for (key, route) in &c.routes {
+        if c.is_external(&route.function) {
+            let _ = writeln!(s, "  {key:<width$}  -> {} (external)", route.function);
+            continue;
+        }
         let Some(f) = c.functions.get(&route.function) else {
             continue;
         };
@@ -92,4 +96,38 @@ pub fn text(c: &Config) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{LoadOptions, load_text};
+    use crate::diagnostic::Diagnostics;
+
+    #[test]
+    fn an_external_route_shows_its_arn() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid/wsdeploy.yml");
+        let yaml = "app: demo\nroutes:\n  $default: src/handler.message\n  legacy: arn:aws:lambda:us-east-1:123456789012:function:existing:live\n";
+        let env = |_: &str| None;
+        let opts = LoadOptions {
+            stage: None,
+            region: None,
+            env_region: Some("us-east-1"),
+            env: &env,
+        };
+        let c = load_text(&file, yaml, &opts, &mut Diagnostics::default()).expect("valid");
+        let text = text(&c);
+        assert!(
+            text.contains("api demo-dev (2 routes, 1 functions)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  legacy    -> arn:aws:lambda:us-east-1:123456789012:function:existing:live (external)"
+            ),
+            "{text}"
+        );
+    }
 }
