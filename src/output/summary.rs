@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::config::model::{Authorizer, Config, LogDestination};
+use crate::config::model::{Authorizer, Config, LogDestination, Route};
 
 /// The human summary of a valid config.
 pub fn text(c: &Config) -> String {
@@ -21,35 +21,9 @@ pub fn text(c: &Config) -> String {
     );
     let width = c.routes.keys().map(|k| k.len()).max().unwrap_or(0);
     for (key, route) in &c.routes {
-        if c.is_external(&route.function) {
-            let _ = writeln!(s, "  {key:<width$}  -> {} (external)", route.function);
-            continue;
+        if let Some(line) = route_line(c, key, route, width) {
+            let _ = writeln!(s, "{line}");
         }
-        let Some(f) = c.functions.get(&route.function) else {
-            continue;
-        };
-        let env = if f.environment.is_empty() {
-            "no env".to_owned()
-        } else {
-            format!(
-                "env {}",
-                f.environment.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        };
-        let two_way = if route.return_response {
-            ", two-way"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            s,
-            "  {key:<width$}  -> {} ({}, {} MB, {} s, {}, {env}{two_way})",
-            f.function_name,
-            f.runtime,
-            f.memory_size,
-            f.timeout,
-            f.architecture.as_str()
-        );
     }
     match &c.authorizer {
         Some(Authorizer::Lambda {
@@ -96,6 +70,36 @@ pub fn text(c: &Config) -> String {
         }
     }
     s
+}
+
+/// A route and the function behind it: its settings, or the ARN of an
+/// external function.
+fn route_line(c: &Config, key: &str, route: &Route, width: usize) -> Option<String> {
+    if c.is_external(&route.function) {
+        return Some(format!("  {key:<width$}  -> {} (external)", route.function));
+    }
+    let f = c.functions.get(&route.function)?;
+    let env = if f.environment.is_empty() {
+        "no env".to_owned()
+    } else {
+        format!(
+            "env {}",
+            f.environment.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let two_way = if route.return_response {
+        ", two-way"
+    } else {
+        ""
+    };
+    Some(format!(
+        "  {key:<width$}  -> {} ({}, {} MB, {} s, {}, {env}{two_way})",
+        f.function_name,
+        f.runtime,
+        f.memory_size,
+        f.timeout,
+        f.architecture.as_str()
+    ))
 }
 
 #[cfg(test)]
