@@ -102,7 +102,7 @@ impl Validator<'_, '_, '_> {
                 format!(
                     "`{key}` cannot be used with `role`: wsdeploy makes no role for function `{name}`{from}"
                 ),
-                "grant it in that role yourself, or remove `role` to let wsdeploy make one",
+                "the role you give must itself allow what wsdeploy would have added to its own; or remove `role` to let wsdeploy make one",
             );
         }
         Some(role.value.clone())
