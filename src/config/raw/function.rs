@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 
 use super::build::{RawBuild, read_build};
 use super::logs::{RawLogs, read_logs};
-use super::settings::{RawVpc, Tracing, read_settings};
+use super::settings::{RawSettings, RawVpc, Tracing, read_settings};
 use crate::config::node::{Node, Pos, Value};
 use crate::config::read::{Keyed, Reader, S, index};
 
@@ -158,7 +158,7 @@ pub enum RawFunctionRef {
 
 pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunction> {
     let mut f = r.fields(node, path, RawFunction::KEYS)?;
-    let mut func = RawFunction {
+    let func = RawFunction {
         handler: f
             .take("handler")
             .and_then(|n| r.string(n, &f.path_of("handler"))),
@@ -201,9 +201,26 @@ pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunct
             .and_then(|n| read_logs(r, n, &f.path_of("logs"))),
         ..RawFunction::default()
     };
-    read_settings(r, &mut f, &mut func);
+    let func = with_settings(func, read_settings(r, &mut f));
     f.finish(r);
     Some(func)
+}
+
+/// `func` with the settings `read_settings` read.
+fn with_settings(func: RawFunction, s: RawSettings) -> RawFunction {
+    RawFunction {
+        description: s.description,
+        reserved_concurrency: s.reserved_concurrency,
+        provisioned_concurrency: s.provisioned_concurrency,
+        tracing: s.tracing,
+        ephemeral_storage: s.ephemeral_storage,
+        kms_key_arn: s.kms_key_arn,
+        vpc: s.vpc,
+        managed_policies: s.managed_policies,
+        permissions_boundary: s.permissions_boundary,
+        role: s.role,
+        ..func
+    }
 }
 
 fn read_permissions(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<RawPermission>> {

@@ -1,12 +1,11 @@
 //! The raw function settings of issue 15 beyond the basics (description,
 //! concurrency, tracing, `/tmp`, the environment's KMS key, the VPC and the
-//! role with its policies): their types and how they are read into a
-//! `RawFunction`. Checked and merged in `validate::settings`; the `role`
-//! rules are in `validate::role`.
+//! role with its policies): their types and how they are read, for
+//! `raw::function` to put into a `RawFunction`. Checked and merged in
+//! `validate::settings` (`validate::vpc`, `validate::role`).
 
 use schemars::JsonSchema;
 
-use super::function::RawFunction;
 use crate::config::node::{Node, Pos};
 use crate::config::read::{Fields, Reader, S};
 
@@ -51,27 +50,43 @@ impl RawVpc {
     pub const KEYS: &'static [&'static str] = &["subnetIds", "securityGroupIds"];
 }
 
+/// The settings of this module as one function body writes them, for
+/// `RawFunction`.
+pub(super) struct RawSettings {
+    pub description: Option<S<String>>,
+    pub reserved_concurrency: Option<S<i64>>,
+    pub provisioned_concurrency: Option<S<i64>>,
+    pub tracing: Option<S<Tracing>>,
+    pub ephemeral_storage: Option<S<i64>>,
+    pub kms_key_arn: Option<S<String>>,
+    pub vpc: Option<RawVpc>,
+    pub managed_policies: Option<Vec<S<String>>>,
+    pub permissions_boundary: Option<S<String>>,
+    pub role: Option<S<String>>,
+}
+
 /// Reads `description`, `reservedConcurrency`, `provisionedConcurrency`,
 /// `tracing`, `ephemeralStorage`, `kmsKeyArn`, `vpc`, `managedPolicies`,
-/// `permissionsBoundary` and `role` from a function body's fields into
-/// `func`.
-pub(super) fn read_settings(r: &mut Reader, f: &mut Fields, func: &mut RawFunction) {
-    func.description = string(r, f, "description");
-    func.reserved_concurrency = integer(r, f, "reservedConcurrency");
-    func.provisioned_concurrency = integer(r, f, "provisionedConcurrency");
-    func.tracing = f
-        .take("tracing")
-        .and_then(|n| r.one_of(n, &f.path_of("tracing"), Tracing::CHOICES));
-    func.ephemeral_storage = integer(r, f, "ephemeralStorage");
-    func.kms_key_arn = string(r, f, "kmsKeyArn");
-    func.vpc = f
-        .take("vpc")
-        .and_then(|n| read_vpc(r, n, &f.path_of("vpc")));
-    func.managed_policies = f
-        .take("managedPolicies")
-        .and_then(|n| r.string_list(n, &f.path_of("managedPolicies")));
-    func.permissions_boundary = string(r, f, "permissionsBoundary");
-    func.role = string(r, f, "role");
+/// `permissionsBoundary` and `role` from a function body's fields.
+pub(super) fn read_settings(r: &mut Reader, f: &mut Fields) -> RawSettings {
+    RawSettings {
+        description: string(r, f, "description"),
+        reserved_concurrency: integer(r, f, "reservedConcurrency"),
+        provisioned_concurrency: integer(r, f, "provisionedConcurrency"),
+        tracing: f
+            .take("tracing")
+            .and_then(|n| r.one_of(n, &f.path_of("tracing"), Tracing::CHOICES)),
+        ephemeral_storage: integer(r, f, "ephemeralStorage"),
+        kms_key_arn: string(r, f, "kmsKeyArn"),
+        vpc: f
+            .take("vpc")
+            .and_then(|n| read_vpc(r, n, &f.path_of("vpc"))),
+        managed_policies: f
+            .take("managedPolicies")
+            .and_then(|n| r.string_list(n, &f.path_of("managedPolicies"))),
+        permissions_boundary: string(r, f, "permissionsBoundary"),
+        role: string(r, f, "role"),
+    }
 }
 
 fn string(r: &mut Reader, f: &mut Fields, key: &str) -> Option<S<String>> {
