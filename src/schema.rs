@@ -51,6 +51,7 @@ mod tests {
             ("Function", RawFunction::KEYS),
             ("Build", RawBuild::KEYS),
             ("Logs", RawLogs::KEYS),
+            ("Vpc", RawVpc::KEYS),
             ("Statement", RawStatement::KEYS),
             ("RouteSettings", RawRouteSettings::KEYS),
             ("AuthorizerSettings", RawAuthorizerSettings::KEYS),

@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use wsdeploy::config::model::{Authorizer, Build, CodeKind, LogDestination, MASK};
-use wsdeploy::config::{LoadOptions, Loaded, load};
-use wsdeploy::diagnostic::Severity;
+use wsdeploy::config::model::{Authorizer, Build, CodeKind, LogDestination, MASK, Tracing};
+use wsdeploy::config::{LoadOptions, Loaded, load, load_text};
+use wsdeploy::diagnostic::{Diagnostics, Severity};
 use wsdeploy::output::diagnostics::{self as render, Style};
 
 fn root() -> PathBuf {
@@ -134,10 +134,15 @@ fn spec_example_merges_defaults_per_the_rules() {
         ["BUCKET", "TABLE_NAME"]
     );
     assert_eq!(d.environment["TABLE_NAME"], "connections");
-    // permissions: defaults' two statements, the shorthand expanded.
-    assert_eq!(d.permissions.len(), 2);
-    assert_eq!(d.permissions[1].actions, ["s3:GetObject"]);
-    assert_eq!(d.permissions[1].resources, ["arn:aws:s3:::assets/*"]);
+    // The example's defaults set `role`: wsdeploy makes no role, so the
+    // defaults' permissions, managed policies and boundary do not apply.
+    assert_eq!(
+        d.role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/existing")
+    );
+    assert!(d.permissions.is_empty());
+    assert!(d.managed_policies.is_empty());
+    assert_eq!(d.permissions_boundary, None);
     assert_eq!(
         d.layers,
         ["arn:aws:lambda:us-east-1:123456789012:layer:common:3"]
@@ -165,6 +170,93 @@ fn spec_example_merges_defaults_per_the_rules() {
         c.api.access_log.as_ref().map(|a| &a.destination),
         Some(LogDestination::Managed { .. })
     ));
+}
+
+#[test]
+fn spec_example_has_every_function_setting() {
+    let l = load_fixture("fixtures/spec/wsdeploy.yml");
+    let c = l.config.as_ref().expect("the contract's example is valid");
+    for f in c.functions.values() {
+        assert_eq!(
+            f.description.as_deref(),
+            Some("Chat handlers"),
+            "{}",
+            f.name
+        );
+        assert_eq!(
+            (f.reserved_concurrency, f.provisioned_concurrency),
+            (Some(50), Some(2))
+        );
+        assert_eq!(f.tracing, Tracing::Active);
+        assert_eq!(f.ephemeral_storage, 1024);
+        assert_eq!(
+            f.kms_key_arn.as_deref(),
+            Some("arn:aws:kms:us-east-1:123456789012:key/abcd")
+        );
+        let vpc = f.vpc.as_ref().expect("the defaults' vpc");
+        assert_eq!(vpc.subnet_ids, ["subnet-1", "subnet-2"]);
+        assert_eq!(vpc.security_group_ids, ["sg-1"]);
+    }
+    // `legacy` names an external function by its ARN: no function is made.
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:existing";
+    assert_eq!(c.routes["legacy"].function, arn);
+    assert!(c.is_external(arn) && !c.functions.contains_key("legacy"));
+    assert_eq!(c.externals[arn].name, "existing");
+    assert_eq!(c.routes["sendMessage"].integration_timeout_ms, Some(10000));
+    assert_eq!(c.integration_timeout_ms("sendMessage"), Some(10000));
+    // Valid, with warnings: the role's dropped defaults and what it must
+    // allow itself, the VPC, and `level` beside `format: text`.
+    let warned: Vec<&str> = l
+        .diagnostics
+        .items
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| d.path.as_str())
+        .collect();
+    for path in [
+        "defaults.function.role",
+        "defaults.function.permissions",
+        "defaults.function.managedPolicies",
+        "defaults.function.permissionsBoundary",
+        "defaults.function.vpc",
+        "defaults.function.logs.level",
+    ] {
+        assert!(warned.contains(&path), "{path}: {warned:?}");
+    }
+}
+
+#[test]
+fn spec_example_without_its_role_merges_permissions_and_policies() {
+    let path = Path::new("fixtures/spec/wsdeploy.yml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("role:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let env = |_: &str| None;
+    let opts = LoadOptions {
+        stage: None,
+        region: None,
+        env_region: None,
+        env: &env,
+    };
+    let mut diags = Diagnostics::default();
+    let c = load_text(path, &text, &opts, &mut diags).expect("valid without the role");
+    let d = &c.functions["default"];
+    assert_eq!(d.role, None);
+    // permissions: defaults' two statements, the shorthand expanded.
+    assert_eq!(d.permissions.len(), 2);
+    assert_eq!(d.permissions[1].actions, ["s3:GetObject"]);
+    assert_eq!(d.permissions[1].resources, ["arn:aws:s3:::assets/*"]);
+    assert_eq!(
+        d.managed_policies,
+        ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    );
+    assert_eq!(
+        d.permissions_boundary.as_deref(),
+        Some("arn:aws:iam::123456789012:policy/boundary")
+    );
 }
 
 #[test]

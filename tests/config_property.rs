@@ -1062,6 +1062,58 @@ const APP_LOG_LEVELS: Words = Words {
     good: &["INFO", "DEBUG", "WARN"],
     bad: &["info", "VERBOSE", "${env:SECRET_A}"],
 };
+const TRACING: Words = Words {
+    good: &["active", "passthrough"],
+    bad: &["Active", "enabled", "${env:SECRET_A}"],
+};
+const KMS_KEYS: Words = Words {
+    good: &["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+    bad: &[
+        "arn:aws:kms:us-east-1:123456789012:alias/env",
+        "arn:aws:kms:eu-west-1:123456789012:key/abcd",
+        "arn:aws:kms:${env:SECRET_A}:123456789012:key/abcd",
+        "my-key",
+    ],
+};
+const POLICIES: Words = Words {
+    good: &[
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::123456789012:policy/team/boundary",
+    ],
+    bad: &[
+        "AmazonS3ReadOnlyAccess",
+        "arn:aws:iam::123456789012:role/x",
+        "arn:aws:iam::${env:SECRET_NUM}:policy/x",
+    ],
+};
+const ROLES: Words = Words {
+    good: &["arn:aws:iam::123456789012:role/existing"],
+    bad: &[
+        "existing",
+        "arn:aws:iam::aws:role/x",
+        "arn:aws:iam::123456789012:role/${env:SECRET_A}",
+    ],
+};
+const SUBNETS: Words = Words {
+    good: &["subnet-0a1b2c3d", "subnet-1"],
+    bad: &["subnet_1", "sg-1", "${env:SECRET_A}"],
+};
+const SECURITY_GROUPS: Words = Words {
+    good: &["sg-0a1b2c3d", "sg-1"],
+    bad: &["default", "subnet-1", "${env:SECRET_A}"],
+};
+/// Function references that are ARNs: external functions.
+const FUNCTION_ARNS: Words = Words {
+    good: &[
+        "arn:aws:lambda:us-east-1:123456789012:function:existing",
+        "arn:aws:lambda:us-east-1:123456789012:function:existing:live",
+    ],
+    bad: &[
+        "arn:aws:lambda:eu-west-1:123456789012:function:existing",
+        "arn:aws:lambda:us-east-1:123456789012:layer:common:3",
+        "arn:aws:lambda:us-east-1:${env:SECRET_NUM}:function:x",
+    ],
+};
 const LOG_LEVELS: Words = Words {
     good: &["ERROR", "INFO", "OFF"],
     bad: &["error", "WARN", "${env:SECRET_A}"],
@@ -1205,7 +1257,12 @@ const ACCESS_LOG_FORMATS: Words = Words {
         "\"{\\\"id\\\":\\\"$context.requestId\\\",\\\"ip\\\":\\\"$context.identity.sourceIp\\\"}\"",
         "$context.requestId ${env:SECRET_A}",
     ],
-    bad: &["$context.status", "${env:SECRET_A}", "\"\""],
+    bad: &[
+        "$context.status",
+        "${env:SECRET_A}",
+        "\"\"",
+        "\"$context.requestId $context.httpMethod\"",
+    ],
 };
 const ANCHORS: &[&str] = &["a", "b"];
 const ALIASES: &[&str] = &["a", "b", "zz"];
@@ -1479,6 +1536,35 @@ fn function_map(mode: Mode, handler: f64) -> BoxedStrategy<Y> {
             ("layers", 0.15, list(words(&LAYERS, mode), 0..7, mode)),
             ("tags", 0.15, keyed(&TAG_KEYS, text(mode), 0..4, mode)),
             ("logs", 0.15, logs(mode)),
+            ("description", 0.1, text(mode)),
+            ("reservedConcurrency", 0.08, number(0..=100, mode)),
+            ("provisionedConcurrency", 0.05, number(1..=10, mode)),
+            ("tracing", 0.1, words(&TRACING, mode)),
+            ("ephemeralStorage", 0.08, number(512..=10_240, mode)),
+            ("kmsKeyArn", 0.05, words(&KMS_KEYS, mode)),
+            ("vpc", 0.05, vpc(mode)),
+            (
+                "managedPolicies",
+                0.08,
+                list(words(&POLICIES, mode), 0..3, mode),
+            ),
+            ("permissionsBoundary", 0.04, words(&POLICIES, mode)),
+            ("role", 0.04, words(&ROLES, mode)),
+        ],
+        mode,
+    )
+}
+
+/// A function's `vpc`; a list may be missing or empty now and then.
+fn vpc(mode: Mode) -> BoxedStrategy<Y> {
+    fields(
+        vec![
+            ("subnetIds", 0.9, list(words(&SUBNETS, mode), 0..4, mode)),
+            (
+                "securityGroupIds",
+                0.9,
+                list(words(&SECURITY_GROUPS, mode), 0..3, mode),
+            ),
         ],
         mode,
     )
@@ -1518,6 +1604,7 @@ fn function_ref(mode: Mode) -> BoxedStrategy<Y> {
         names => words(&FUNCTION_NAMES, mode),
         2 => words(&HANDLERS, mode),
         3 => function_map(mode, handler),
+        1 => words(&FUNCTION_ARNS, mode),
     ]
     .boxed()
 }
@@ -1576,6 +1663,7 @@ fn route(mode: Mode) -> BoxedStrategy<Y> {
                 ("function", 1.0, function_ref(mode)),
                 ("returnResponse", 0.3, words(&BOOLS, mode)),
                 ("throttle", 0.2, throttle(mode)),
+                ("integrationTimeout", 0.1, number(50..=29_000, mode)),
             ],
             mode,
         ),

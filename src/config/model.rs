@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use super::filter::FileFilter;
-pub use super::raw::{AppLogLevel, Architecture, LogFormat, LogLevel};
+pub use super::raw::{AppLogLevel, Architecture, LogFormat, LogLevel, Tracing};
 
 /// The value shown in place of any environment variable's value.
 pub const MASK: &str = "(sensitive)";
@@ -153,25 +153,6 @@ pub struct Function {
 
 /// The default size of a function's `/tmp`, in MB.
 pub const DEFAULT_EPHEMERAL_STORAGE: u32 = 512;
-
-/// X-Ray tracing of a function (Lambda's TracingConfig mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tracing {
-    Active,
-    #[default]
-    PassThrough,
-}
-
-impl Tracing {
-    /// The value Lambda's API uses.
-    pub fn aws(self) -> &'static str {
-        match self {
-            Tracing::Active => "Active",
-            Tracing::PassThrough => "PassThrough",
-        }
-    }
-}
 
 /// The VPC a function runs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -327,5 +308,21 @@ impl Config {
     /// The route keys whose function is `name`, in key order.
     pub fn routes_of(&self, name: &str) -> impl Iterator<Item = &Route> {
         self.routes.values().filter(move |r| r.function == name)
+    }
+
+    /// Whether a route's or the authorizer's function reference names an
+    /// external function (an ARN, a key of `externals`) rather than one of
+    /// `functions`.
+    pub fn is_external(&self, reference: &str) -> bool {
+        self.externals.contains_key(reference)
+    }
+
+    /// The integration timeout of the function `reference` (a short name
+    /// or an external's ARN): the `integrationTimeout` its routes give it
+    /// (validation makes them agree; a route that gives none takes the
+    /// others' value), `None` when no route does (API Gateway's 29000 ms).
+    pub fn integration_timeout_ms(&self, reference: &str) -> Option<u32> {
+        self.routes_of(reference)
+            .find_map(|r| r.integration_timeout_ms)
     }
 }

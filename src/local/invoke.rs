@@ -24,6 +24,11 @@ pub enum InvokeError {
     /// No such function in the app.
     #[error("no function `{0}`")]
     NoFunction(String),
+    /// An external function (a route's or the authorizer's Lambda
+    /// function ARN): it is deployed elsewhere, and dev runs only the
+    /// app's own functions.
+    #[error("`wsdeploy dev` does not run the external function `{0}`: it is deployed elsewhere")]
+    External(String),
     /// dev does not run this runtime.
     #[error("`wsdeploy dev` does not run `{0}` functions yet")]
     Unsupported(String),

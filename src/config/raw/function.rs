@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 
 use super::build::{RawBuild, read_build};
 use super::logs::{RawLogs, read_logs};
+use super::settings::{RawSettings, RawVpc, Tracing, read_settings};
 use crate::config::node::{Node, Pos, Value};
 use crate::config::read::{Keyed, Reader, S, index};
 
@@ -67,6 +68,29 @@ pub struct RawFunction {
     pub build: Option<RawBuild>,
     /// The function's log group (retention) and the format Lambda writes its logs in.
     pub logs: Option<RawLogs>,
+    /// The function's description, at most 256 characters (default: wsdeploy's own).
+    pub description: Option<S<String>>,
+    /// Reserved concurrency: executions kept for this function, and its ceiling. `0` throttles it: it never runs. Default: none (the account's unreserved pool).
+    #[schemars(extend("minimum" = 0))]
+    pub reserved_concurrency: Option<S<i64>>,
+    /// Provisioned concurrency, at least 1 and at most `reservedConcurrency` when that is set: wsdeploy publishes a version on each change and points the alias `live` at it, and the API invokes the alias. Default: none (no version or alias).
+    #[schemars(extend("minimum" = 1))]
+    pub provisioned_concurrency: Option<S<i64>>,
+    /// X-Ray tracing: `active` or `passthrough` (default). `active` adds the X-Ray write permissions to the function's role.
+    pub tracing: Option<S<Tracing>>,
+    /// The size of `/tmp` in MB, 512 to 10240 (default 512).
+    #[schemars(extend("minimum" = 512, "maximum" = 10240))]
+    pub ephemeral_storage: Option<S<i64>>,
+    /// The ARN of the KMS key (`arn:aws:kms:<region>:<account>:key/<id>`, not an alias) that encrypts the environment. Default: Lambda's own key.
+    pub kms_key_arn: Option<S<String>>,
+    /// Run the function in a VPC: `subnetIds` and `securityGroupIds`. wsdeploy adds the network-interface permissions to its role.
+    pub vpc: Option<RawVpc>,
+    /// Managed policy ARNs attached to the function's role (`arn:aws:iam::aws:policy/...` or your account's).
+    pub managed_policies: Option<Vec<S<String>>>,
+    /// The ARN of a managed policy that is the permissions boundary of the function's role.
+    pub permissions_boundary: Option<S<String>>,
+    /// The ARN of an existing IAM role to use instead of one wsdeploy makes; `permissions`, `managedPolicies` and `permissionsBoundary` then do not apply.
+    pub role: Option<S<String>>,
 }
 
 impl RawFunction {
@@ -85,6 +109,16 @@ impl RawFunction {
         "tags",
         "build",
         "logs",
+        "description",
+        "reservedConcurrency",
+        "provisionedConcurrency",
+        "tracing",
+        "ephemeralStorage",
+        "kmsKeyArn",
+        "vpc",
+        "managedPolicies",
+        "permissionsBoundary",
+        "role",
     ];
 }
 
@@ -165,9 +199,28 @@ pub fn read_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunct
         logs: f
             .take("logs")
             .and_then(|n| read_logs(r, n, &f.path_of("logs"))),
+        ..RawFunction::default()
     };
+    let func = with_settings(func, read_settings(r, &mut f));
     f.finish(r);
     Some(func)
+}
+
+/// `func` with the settings `read_settings` read.
+fn with_settings(func: RawFunction, s: RawSettings) -> RawFunction {
+    RawFunction {
+        description: s.description,
+        reserved_concurrency: s.reserved_concurrency,
+        provisioned_concurrency: s.provisioned_concurrency,
+        tracing: s.tracing,
+        ephemeral_storage: s.ephemeral_storage,
+        kms_key_arn: s.kms_key_arn,
+        vpc: s.vpc,
+        managed_policies: s.managed_policies,
+        permissions_boundary: s.permissions_boundary,
+        role: s.role,
+        ..func
+    }
 }
 
 fn read_permissions(r: &mut Reader, node: &Node, path: &str) -> Option<Vec<RawPermission>> {

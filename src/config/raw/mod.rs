@@ -18,12 +18,14 @@ use schemars::JsonSchema;
 mod build;
 mod function;
 mod logs;
+mod settings;
 
 pub use build::{RawBuild, read_build};
 pub use function::{
     Architecture, RawFunction, RawFunctionRef, RawPermission, RawStatement, read_function,
 };
 pub use logs::{AppLogLevel, LogFormat, RETENTION_DAYS, RETENTION_NAMES, RawLogs, RawRetention};
+pub use settings::{RawVpc, Tracing};
 
 use super::node::{Node, Pos, Value};
 use super::read::{Fields, Keyed, Reader, S};
@@ -200,7 +202,7 @@ impl RawAccessLogSettings {
 #[derive(Debug, Clone, Default, JsonSchema)]
 #[schemars(rename_all = "camelCase", deny_unknown_fields, rename = "Defaults")]
 pub struct RawDefaults {
-    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build` and `logs` merge key by key, `permissions` and `layers` are concatenated.
+    /// Function settings merged into every function: the function's own scalars win, `environment`, `tags`, `build`, `logs` and `vpc` merge key by key, `permissions`, `layers` and `managedPolicies` are concatenated.
     pub function: Option<RawFunction>,
 }
 
@@ -230,10 +232,18 @@ pub struct RawRouteSettings {
     pub return_response: Option<S<bool>>,
     /// Throttling for this route.
     pub throttle: Option<RawThrottle>,
+    /// The integration's timeout in milliseconds, 50 to 29000 (default 29000). Routes that share a function share its integration, so they must agree.
+    #[schemars(extend("minimum" = 50, "maximum" = 29000))]
+    pub integration_timeout: Option<S<i64>>,
 }
 
 impl RawRouteSettings {
-    pub const KEYS: &'static [&'static str] = &["function", "returnResponse", "throttle"];
+    pub const KEYS: &'static [&'static str] = &[
+        "function",
+        "returnResponse",
+        "throttle",
+        "integrationTimeout",
+    ];
 }
 
 /// Authorizer kind.
@@ -326,9 +336,11 @@ pub fn read_config(r: &mut Reader, root: &Node) -> Option<RawConfig> {
     let defaults = f
         .take("defaults")
         .and_then(|n| read_defaults(r, n, "defaults"));
-    let functions = f
-        .take("functions")
-        .and_then(|n| r.keyed(n, "functions", |r, e, p| read_function(r, &e.value, p)));
+    let functions = f.take("functions").and_then(|n| {
+        r.keyed(n, "functions", |r, e, p| {
+            read_named_function(r, &e.value, p)
+        })
+    });
     let routes = match f.take_entry("routes") {
         Some(e) if e.value.as_map().is_some_and(<[_]>::is_empty) || e.value.is_null() => {
             r.error_hint(
@@ -499,6 +511,23 @@ fn read_defaults(r: &mut Reader, node: &Node, path: &str) -> Option<RawDefaults>
     Some(d)
 }
 
+/// An entry of `functions:`: its settings. A Lambda function ARN there
+/// gets a hint: an external function is named by its ARN where it is used.
+fn read_named_function(r: &mut Reader, node: &Node, path: &str) -> Option<RawFunction> {
+    match &node.value {
+        Value::Str(s) if s.starts_with("arn:") => {
+            r.error_hint(
+                node.pos,
+                path,
+                "an entry of `functions:` is a function's settings, not an ARN",
+                "refer to a function deployed elsewhere by its ARN where it is used: `function: arn:aws:lambda:...` in the route or the authorizer",
+            );
+            None
+        }
+        _ => read_function(r, node, path),
+    }
+}
+
 fn read_route(r: &mut Reader, node: &Node, path: &str) -> Option<RawRoute> {
     match &node.value {
         Value::Map(_) => {
@@ -532,6 +561,9 @@ fn read_route(r: &mut Reader, node: &Node, path: &str) -> Option<RawRoute> {
                 throttle: f
                     .take("throttle")
                     .and_then(|n| read_throttle(r, n, &f.path_of("throttle"))),
+                integration_timeout: f
+                    .take("integrationTimeout")
+                    .and_then(|n| r.integer(n, &f.path_of("integrationTimeout"))),
             };
             f.finish(r);
             Some(RawRoute::Settings(s))

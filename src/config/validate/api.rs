@@ -1,7 +1,7 @@
 //! `api`: the API and its stage (name, description, route selection,
 //! stage variables, logging), throttling (also used by routes) and the
 //! access log with its format and destination (its retention is checked
-//! in `logs`).
+//! in `logs`, its format's `$context` variables in `access_log`).
 
 use std::collections::BTreeMap;
 
@@ -223,6 +223,7 @@ impl Validator<'_, '_, '_> {
                 ),
             );
         }
+        self.check_format_variables(f, path);
         if !f.value.contains("$context.requestId")
             && !f.value.contains("$context.extendedRequestId")
         {

@@ -179,6 +179,131 @@ pub(super) fn parse_acm_arn(s: &str) -> Option<&str> {
     ok.then(|| p[3])
 }
 
+/// A Lambda function ARN: what `parse_function_arn` finds in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FunctionArn<'a> {
+    pub region: &'a str,
+    pub account: &'a str,
+    pub name: &'a str,
+    /// A version or an alias, when the ARN is qualified.
+    pub qualifier: Option<&'a str>,
+}
+
+/// `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`,
+/// the qualifier a version, an alias or `$LATEST`.
+pub(super) fn parse_function_arn(s: &str) -> Option<FunctionArn<'_>> {
+    let p: Vec<&str> = s.split(':').collect();
+    let word = |w: &str, max: usize| {
+        (1..=max).contains(&w.len())
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let ok = (p.len() == 7 || p.len() == 8)
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "lambda"
+        && is_region(p[3])
+        && is_account(p[4])
+        && p[5] == "function"
+        && word(p[6], 64)
+        && p.get(7).is_none_or(|q| *q == "$LATEST" || word(q, 128));
+    ok.then(|| FunctionArn {
+        region: p[3],
+        account: p[4],
+        name: p[6],
+        qualifier: p.get(7).copied(),
+    })
+}
+
+/// Why a text is not a KMS key ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KmsArnError {
+    /// An alias ARN (`...:alias/<name>`): Lambda cannot grant itself use
+    /// of a key through an alias.
+    Alias,
+    Other,
+}
+
+/// The key's region, when `s` is `arn:<partition>:kms:<region>:<account>:key/<id>`.
+pub(super) fn parse_kms_key_arn(s: &str) -> Result<&str, KmsArnError> {
+    let p: Vec<&str> = s.split(':').collect();
+    let head = p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "kms"
+        && is_region(p[3])
+        && is_account(p[4]);
+    if !head {
+        return Err(KmsArnError::Other);
+    }
+    if p[5].starts_with("alias/") {
+        return Err(KmsArnError::Alias);
+    }
+    let id_ok = p[5].strip_prefix("key/").is_some_and(|id| {
+        !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    if id_ok {
+        Ok(p[3])
+    } else {
+        Err(KmsArnError::Other)
+    }
+}
+
+/// The part after `<kind>/` of an IAM ARN, `[path/]name`, with a name of
+/// at most `max` IAM name characters (letters, digits and `+=,.@_-`) and
+/// a path of printable characters.
+fn is_iam_path_name(rest: &str, max: usize) -> bool {
+    let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+    (1..=max).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+        && path.len() <= 510
+        && path.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// A managed policy ARN: `arn:<partition>:iam::aws:policy/<path/name>`
+/// (an AWS managed policy) or `arn:<partition>:iam::<account>:policy/...`.
+pub(super) fn is_policy_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "iam"
+        && p[3].is_empty()
+        && (p[4] == "aws" || is_account(p[4]))
+        && p[5]
+            .strip_prefix("policy/")
+            .is_some_and(|rest| is_iam_path_name(rest, 128))
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path/name>`.
+pub(super) fn is_role_arn(s: &str) -> bool {
+    let p: Vec<&str> = s.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && is_partition(p[1])
+        && p[2] == "iam"
+        && p[3].is_empty()
+        && is_account(p[4])
+        && p[5]
+            .strip_prefix("role/")
+            .is_some_and(|rest| is_iam_path_name(rest, 64))
+}
+
+/// An EC2 id with its prefix: `subnet-0abc...`, `sg-0abc...`.
+pub(super) fn is_ec2_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|id| {
+            !id.is_empty()
+                && id.len() <= 32
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
 /// Checks a lowercase domain name; the error says why it is not one (it may
 /// quote a label).
 pub(super) fn check_domain_name(name: &str, allow_wildcard: bool) -> Result<(), String> {
@@ -260,6 +385,122 @@ mod tests {
         assert!(is_log_group_arn(
             "arn:aws:logs:us-east-1:123456789012:log-group:/aws/x:*"
         ));
+    }
+
+    #[test]
+    fn function_arns() {
+        let a = parse_function_arn("arn:aws:lambda:us-east-1:123456789012:function:existing")
+            .expect("an unqualified function ARN");
+        assert_eq!(
+            (a.region, a.account, a.name, a.qualifier),
+            ("us-east-1", "123456789012", "existing", None)
+        );
+        for (arn, q) in [
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn_2:7",
+                "7",
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:live",
+                "live",
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:$LATEST",
+                "$LATEST",
+            ),
+            (
+                "arn:aws-cn:lambda:cn-north-1:123456789012:function:f:prod-2",
+                "prod-2",
+            ),
+        ] {
+            let a = parse_function_arn(arn).unwrap_or_else(|| panic!("{arn}"));
+            assert_eq!(a.qualifier, Some(q), "{arn}");
+        }
+        for bad in [
+            "arn:aws:lambda:us-east-1:123456789012:function:",
+            "arn:aws:lambda:us-east-1:123456789012:function:a:b:c",
+            "arn:aws:lambda:us-east-1:1234:function:f",
+            "arn:aws:lambda:useast1:123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:layer:common:3",
+            "arn:aws:states:us-east-1:123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:function:f.x",
+            "arn:aws:lambda:us-east-1:123456789012:function:f:",
+            "arn:aws:lambda",
+            "",
+        ] {
+            assert_eq!(parse_function_arn(bad), None, "{bad}");
+        }
+        let long = format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            "a".repeat(65)
+        );
+        assert_eq!(parse_function_arn(&long), None);
+    }
+
+    #[test]
+    fn kms_policy_and_role_arns() {
+        assert_eq!(
+            parse_kms_key_arn(
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+            ),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            parse_kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd"),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            parse_kms_key_arn("arn:aws:kms:us-east-1:123456789012:alias/my-key"),
+            Err(KmsArnError::Alias)
+        );
+        for bad in [
+            "arn:aws:kms:us-east-1:123456789012:key/",
+            "arn:aws:kms:us-east-1:123456789012:key",
+            "arn:aws:s3:us-east-1:123456789012:key/abcd",
+            "abcd",
+        ] {
+            assert_eq!(parse_kms_key_arn(bad), Err(KmsArnError::Other), "{bad}");
+        }
+        for good in [
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            "arn:aws:iam::123456789012:policy/boundary",
+            "arn:aws-us-gov:iam::123456789012:policy/team/a/b+c=d,e.f@g_h-i",
+        ] {
+            assert!(is_policy_arn(good), "{good}");
+        }
+        for bad in [
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:iam:us-east-1:aws:policy/x",
+            "arn:aws:iam::12345:policy/x",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::aws:policy/has space",
+            "AmazonS3ReadOnlyAccess",
+        ] {
+            assert!(!is_policy_arn(bad), "{bad}");
+        }
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/existing"));
+        assert!(is_role_arn(
+            "arn:aws:iam::123456789012:role/service-role/x-y"
+        ));
+        for bad in [
+            "arn:aws:iam::aws:role/x",
+            "arn:aws:iam::123456789012:policy/x",
+            "arn:aws:iam::123456789012:role/",
+            &format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65)),
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ec2_ids() {
+        assert!(is_ec2_id("subnet-0123456789abcdef0", "subnet"));
+        assert!(is_ec2_id("subnet-1", "subnet"));
+        assert!(is_ec2_id("sg-1", "sg"));
+        for bad in ["subnet-", "sg-1", "subnet_1", "subnet-ABC", "subnet"] {
+            assert!(!is_ec2_id(bad, "subnet"), "{bad}");
+        }
     }
 
     #[test]

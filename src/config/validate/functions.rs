@@ -1,6 +1,8 @@
 //! `functions` and `defaults.function`, and the fields of any function body
 //! (named, inline or a default): runtime, code, globs, memory, timeout,
-//! environment names, permissions, layers, tags, the retention of `logs`.
+//! environment names, permissions, layers, tags, the retention of `logs`
+//! (the settings beyond those are checked in `settings`); and adding a
+//! merged function to the ones resolved.
 //!
 //! Fields are checked where they are written, once per body; what needs the
 //! body merged with the defaults (the handler file, the environment's size,
@@ -57,12 +59,30 @@ impl Validator<'_, '_, '_> {
                 handler_path: child(&path, "handler"),
                 path,
             };
-            if let Some(func) = self.merge_function(&name.value, fns.defaults, f, &origin, fns.tags)
-            {
-                fns.resolved.insert(name.value.clone(), func);
+            if !self.arn_as_handler(f, &origin) {
+                self.add_function(&name.value, f, &origin, fns);
             }
             fns.taken.insert(name.value.clone());
         }
+    }
+
+    /// Merges the body `f` over the defaults into the function `name` and
+    /// adds it to `fns` when it is valid.
+    pub(super) fn add_function(
+        &mut self,
+        name: &str,
+        f: &RawFunction,
+        origin: &Origin,
+        fns: &mut Functions,
+    ) {
+        let Some(func) = self.merge_function(name, fns.defaults, f, origin, fns.tags) else {
+            return;
+        };
+        if let Some(role) = &f.role {
+            let path = child(origin.body_path(), "role");
+            fns.own_roles.insert(name.to_owned(), (role.pos, path));
+        }
+        fns.resolved.insert(name.to_owned(), func);
     }
 
     /// Warns about the functions of `functions:` nothing refers to.
@@ -123,6 +143,7 @@ impl Validator<'_, '_, '_> {
         if let Some(l) = &f.logs {
             self.check_logs_fields(l, &child(path, "logs"));
         }
+        self.check_settings_fields(f, path);
     }
 
     fn check_runtime(&mut self, rt: &S<String>, path: &str) {

@@ -4,8 +4,9 @@
 //! OS-only runtime, the environment's size and the layer and tag counts.
 //!
 //! The function's own scalars win; `environment` and `tags` merge key by
-//! key (`build` and `logs` too, in their own modules); `permissions` and
-//! `layers` are concatenated, defaults first, without duplicates.
+//! key (`build`, `logs` and `vpc` too, in their own modules); `permissions`
+//! and `layers` are concatenated, defaults first, without duplicates
+//! (`managedPolicies` too, in `settings`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,7 @@ impl Validator<'_, '_, '_> {
         let layers = self.merge_layers(name, f, d, origin);
         let tags = self.merge_tags(name, f, d, origin, global_tags);
         let logs = self.merged_logs(f, d, origin);
+        let settings = self.merged_settings(name, f, d, origin);
         let (
             Some(function_name),
             Some((handler, code, build)),
@@ -70,7 +72,16 @@ impl Validator<'_, '_, '_> {
             Some(layers),
             Some(tags),
             Some(logs),
-        ) = (function_name, code, environment, layers, tags, logs)
+            Some(settings),
+        ) = (
+            function_name,
+            code,
+            environment,
+            layers,
+            tags,
+            logs,
+            settings,
+        )
         else {
             return None;
         };
@@ -87,22 +98,25 @@ impl Validator<'_, '_, '_> {
             architecture: pick(&f.architecture, &d.architecture)
                 .map_or(Architecture::X86_64, |a| a.value),
             environment,
-            permissions: merge_permissions(f, d),
+            // A role wsdeploy does not make takes no statements from it.
+            permissions: match settings.role {
+                Some(_) => Vec::new(),
+                None => merge_permissions(f, d),
+            },
             layers,
             tags,
             build,
             logs,
-            // Read from the config by issue 15's config work.
-            description: None,
-            reserved_concurrency: None,
-            provisioned_concurrency: None,
-            tracing: Default::default(),
-            ephemeral_storage: crate::config::model::DEFAULT_EPHEMERAL_STORAGE,
-            kms_key_arn: None,
-            vpc: None,
-            managed_policies: Vec::new(),
-            permissions_boundary: None,
-            role: None,
+            description: settings.description,
+            reserved_concurrency: settings.reserved_concurrency,
+            provisioned_concurrency: settings.provisioned_concurrency,
+            tracing: settings.tracing,
+            ephemeral_storage: settings.ephemeral_storage,
+            kms_key_arn: settings.kms_key_arn,
+            vpc: settings.vpc,
+            managed_policies: settings.managed_policies,
+            permissions_boundary: settings.permissions_boundary,
+            role: settings.role,
         })
     }
 

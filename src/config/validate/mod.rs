@@ -13,10 +13,15 @@
 //!   function body;
 //! - `merge`: a body merged with the defaults, and what needs the merged
 //!   result (the handler file, sizes and counts);
+//! - `settings`, `vpc` and `role`: the settings beyond the basics
+//!   (concurrency, tracing, `/tmp`, KMS, managed policies), the VPC, and
+//!   what `role` rules out;
 //! - `build` and `logs`: a function's `build` and `logs` settings, merged
 //!   key by key; `logs` also checks the retention of any log group (the
 //!   access log's too);
-//! - `routes`: route keys and function references;
+//! - `routes`: route keys, function references and integration timeouts;
+//! - `external`: function references that are Lambda function ARNs;
+//! - `access_log`: the `$context` variables of an access-log format;
 //! - `authorizer`: the authorizer and its identity sources;
 //! - `domain`: the custom domain;
 //! - `checks`: the pure predicates all of them use.
@@ -24,22 +29,29 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::model::{Config, Function};
+use super::model::{Config, External, Function};
 use super::node::Pos;
 use super::raw::{RawApi, RawConfig, RawFunction, RawFunctionRef};
 use super::read::{Keyed, Reader, S};
 use crate::names::{ENV_APP, ENV_MANAGEMENT_ENDPOINT, ENV_STAGE};
 
+mod access_log;
 mod api;
 mod app;
 mod authorizer;
 mod build;
 mod checks;
 mod domain;
+mod external;
 mod functions;
 mod logs;
 mod merge;
+mod role;
 mod routes;
+mod settings;
+#[cfg(test)]
+mod test_support;
+mod vpc;
 
 pub use checks::is_region;
 
@@ -173,6 +185,11 @@ struct Functions<'a> {
     taken: BTreeSet<String>,
     /// The functions that passed validation, by short name.
     resolved: BTreeMap<String, Function>,
+    /// Where the functions that set `role` in their own body set it (its
+    /// position and key path), by short name.
+    own_roles: BTreeMap<String, (Pos, String)>,
+    /// The external functions routes and the authorizer name, by ARN.
+    externals: BTreeMap<String, External>,
 }
 
 impl<'a> Functions<'a> {
@@ -192,6 +209,8 @@ impl<'a> Functions<'a> {
             used: BTreeSet::new(),
             taken: BTreeSet::new(),
             resolved: BTreeMap::new(),
+            own_roles: BTreeMap::new(),
+            externals: BTreeMap::new(),
         }
     }
 }
@@ -241,6 +260,7 @@ impl Validator<'_, '_, '_> {
             .as_ref()
             .and_then(|a| self.check_authorizer(a, raw, &mut fns));
         self.warn_unused(named, &fns);
+        self.warn_roles(defaults, &fns);
         let domain = raw.domain.as_ref().and_then(|d| self.check_domain(d));
         if self.r.diags.has_errors() {
             return None;
@@ -248,7 +268,7 @@ impl Validator<'_, '_, '_> {
         let functions = fns.resolved;
         Some(Config {
             file: self.ctx.file.to_path_buf(),
-            externals: Default::default(),
+            externals: fns.externals,
             app: self.app.clone(),
             stage: self.stage.clone(),
             region: self.region.clone(),

@@ -242,6 +242,16 @@ impl Invoke for Pool {
     }
 }
 
+/// Why there is no function `name` to run: an external function's ARN
+/// (which dev does not run), or no function at all.
+fn missing(name: &str) -> InvokeError {
+    if name.starts_with("arn:") {
+        InvokeError::External(name.to_owned())
+    } else {
+        InvokeError::NoFunction(name.to_owned())
+    }
+}
+
 impl Inner {
     fn functions(&self) -> MutexGuard<'_, BTreeMap<String, Function>> {
         lock(&self.functions)
@@ -250,9 +260,7 @@ impl Inner {
     async fn invoke(self: Arc<Self>, name: &str, event: Value) -> Result<Value, InvokeError> {
         let slots = {
             let functions = self.functions();
-            let f = functions
-                .get(name)
-                .ok_or_else(|| InvokeError::NoFunction(name.to_owned()))?;
+            let f = functions.get(name).ok_or_else(|| missing(name))?;
             if !is_supported(&f.spec.runtime) {
                 return Err(InvokeError::Unsupported(f.spec.runtime.clone()));
             }

@@ -225,6 +225,12 @@ async fn unknown_functions_and_runtimes_are_refused() {
         pool.invoke("nope", json!({})).await,
         Err(InvokeError::NoFunction("nope".into()))
     );
+    // A route's external function (its ARN) answers as a failed invocation.
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:existing";
+    assert_eq!(
+        pool.invoke(arn, json!({})).await,
+        Err(InvokeError::External(arn.into()))
+    );
     assert_eq!(pool.workers()["j"], (0, 0));
     pool.shutdown().await;
 }
