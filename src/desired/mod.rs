@@ -115,8 +115,8 @@ fn api(config: &Config, ctx: &Context) -> Api {
             .routes
             .values()
             .map(|r| {
-                let timeout_ms = r
-                    .integration_timeout_ms
+                let timeout_ms = config
+                    .integration_timeout_ms(&r.function)
                     .unwrap_or(DEFAULT_INTEGRATION_TIMEOUT_MS);
                 (full(&r.function), Integration { timeout_ms })
             })
