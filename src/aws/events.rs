@@ -30,6 +30,10 @@ pub const PER: Duration = Duration::from_secs(1);
 /// always equally late).
 pub const MARGIN: Duration = Duration::from_millis(50);
 
+/// Attempts of a call that gets no answer (an endpoint that refuses
+/// connections fails within seconds, as the SDK's own retries would).
+const TRANSPORT_ATTEMPTS: u32 = 5;
+
 /// When calls may start: the pure part of the limiter. Times are offsets
 /// from any fixed origin.
 #[derive(Debug, Clone)]
@@ -192,9 +196,9 @@ impl Reader {
         }
     }
 
-    /// One call under the limiter, retried while it is throttled or
-    /// unanswered (each attempt taking a slot), with backoff from 100 ms
-    /// to 5 s for up to `budget.transient`.
+    /// One call under the limiter, retried while it is throttled (for up
+    /// to `budget.transient`) or unanswered (`TRANSPORT_ATTEMPTS` in all),
+    /// each attempt taking a slot, with backoff from 100 ms to 5 s.
     async fn call<T, E, R, F, Fut>(
         &self,
         operation: &str,
@@ -217,7 +221,12 @@ impl Reader {
                 Ok(v) => return Ok(v),
                 Err(e) => AwsError::from_sdk(operation, resource, e),
             };
-            if !matches!(e.kind, ErrorKind::Throttled | ErrorKind::Transport) {
+            let again = match e.kind {
+                ErrorKind::Throttled => true,
+                ErrorKind::Transport => attempt < TRANSPORT_ATTEMPTS,
+                _ => false,
+            };
+            if !again {
                 return Err(e);
             }
             if began.elapsed() + delay > self.budget.transient {
