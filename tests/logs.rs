@@ -322,6 +322,40 @@ async fn a_group_deleted_out_of_band_is_warned_about_and_the_others_print() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn access_reads_the_stage_access_log() {
+    let em = Emulator::shared();
+    let app = chat();
+    let yaml = std::fs::read_to_string(&app.config).unwrap();
+    std::fs::write(
+        &app.config,
+        yaml.replace("\napi:\n", "\napi:\n  accessLog: true\n"),
+    )
+    .unwrap();
+    ok(wsdeploy(em, &app, &["deploy"]));
+    let logs = logs_client(em);
+    let t = now_ms() - 10_000;
+    let access = format!("/aws/apigateway/{}-dev", app.name);
+    put(&logs, &access, &[(t + 1, "{\"routeKey\":\"$connect\"}\n")]).await;
+    put(&logs, &app.group("connect"), &[(t, "connecting\n")]).await;
+    // Alone: only the access log.
+    let o = ok(wsdeploy(em, &app, &["logs", "--access"]));
+    assert_eq!(
+        stdout(&o).lines().collect::<Vec<_>>().len(),
+        1,
+        "{}",
+        text(&o)
+    );
+    assert!(stdout(&o).contains(" access {\"routeKey\""), "{}", text(&o));
+    // With a function: both, merged, the column padded to `connect`.
+    let o = ok(wsdeploy(em, &app, &["logs", "--access", "$connect"]));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", text(&o));
+    assert!(lines[0].ends_with(" connect connecting"), "{out}");
+    assert!(lines[1].contains(" access  {"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn every_page_is_read() {
     // FilterLogEvents returns at most 10,000 events a page.
     let em = Emulator::shared();
@@ -349,23 +383,34 @@ struct Follow {
     lines: Arc<Mutex<Vec<String>>>,
 }
 
+/// Collects the lines of a pipe on a thread of its own.
+fn collect(pipe: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
 impl Follow {
     fn start(em: &Emulator, app: &App, args: &[&str]) -> Follow {
         let mut child = cli::command(em, &app.config, args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = child.stdout.take().unwrap();
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
-            }
-        });
+        let lines = collect(child.stdout.take().unwrap());
         Follow { child, lines }
+    }
+
+    /// Its stderr lines, from now on (the pipe is otherwise left unread:
+    /// a few warnings fit in it).
+    fn stderr(&mut self) -> Arc<Mutex<Vec<String>>> {
+        collect(self.child.stderr.take().unwrap())
     }
 
     fn messages(&self) -> Vec<String> {
@@ -438,6 +483,53 @@ async fn follow_prints_new_and_late_events_exactly_once_and_ctrl_c_exits_0() {
         assert_eq!(n, 1, "{m:?} printed {n} times: {messages:?}");
     }
     assert_eq!(messages.len(), 4, "{messages:?}");
+    assert_eq!(follow.interrupt(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follow_warns_once_about_a_vanished_group_and_finds_it_again() {
+    let em = Emulator::shared();
+    let app = deployed(em);
+    let logs = logs_client(em);
+    let t = now_ms() - 10_000;
+    put(&logs, &app.group("connect"), &[(t, "connect one\n")]).await;
+    put(&logs, &app.group("default"), &[(t, "default one\n")]).await;
+    let mut follow = Follow::start(
+        em,
+        &app,
+        &["logs", "connect", "default", "--follow", "--output", "json"],
+    );
+    let err = follow.stderr();
+    follow.wait_for(&["connect one", "default one"]).await;
+    logs.delete_log_group()
+        .log_group_name(app.group("default"))
+        .send()
+        .await
+        .unwrap();
+    let gone = format!("`{}`", app.group("default"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !err.lock().unwrap().iter().any(|l| l.contains(&gone)) {
+        assert!(
+            Instant::now() < deadline,
+            "no warning: {:?}",
+            err.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The others go on; the group comes back (a deploy, or the function
+    // logging again) and is found by the next look for missing groups.
+    put(&logs, &app.group("connect"), &[(now_ms(), "connect two\n")]).await;
+    follow.wait_for(&["connect two"]).await;
+    put(&logs, &app.group("default"), &[(now_ms(), "default two\n")]).await;
+    follow.wait_for(&["default two"]).await;
+    let warnings = err
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(&gone))
+        .count();
+    assert_eq!(warnings, 1, "{:?}", err.lock().unwrap());
+    assert_eq!(follow.messages().len(), 4, "{:?}", follow.messages());
     assert_eq!(follow.interrupt(), Some(0));
 }
 
