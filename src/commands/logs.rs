@@ -23,8 +23,8 @@ use crate::config::model::Config;
 use crate::logs::follow::{Follow, MIN_ROUND_INTERVAL, RESCAN_INTERVAL};
 use crate::logs::{self, Event, Source, SourceKind};
 use crate::names;
-use crate::output::Printer;
 use crate::output::logs::Lines;
+use crate::output::{self, Printer};
 use crate::pipeline::{self, Options, interrupt};
 
 /// The flags of `wsdeploy logs`.
@@ -172,29 +172,8 @@ impl<'a> Tail<'a> {
             if self.present.contains(&s.group) || !self.warned.insert(s.group.clone()) {
                 continue;
             }
-            let managed = s.kind == SourceKind::Function
-                || s.group == names::access_log_group(&self.config.app, &self.config.stage);
-            let (what, fix) = match (s.kind, managed) {
-                (SourceKind::Access, true) => {
-                    ("the access log", "`wsdeploy deploy` creates it again")
-                }
-                (SourceKind::Access, false) => {
-                    ("the access log", "it is the group `api.accessLog` names")
-                }
-                (SourceKind::External, _) => ("function", "the function is not wsdeploy's"),
-                (SourceKind::Function, _) => (
-                    "function",
-                    "the function has not logged yet, or the group was deleted; `wsdeploy deploy` creates it again",
-                ),
-            };
-            let what = match s.kind {
-                SourceKind::Access => what.to_owned(),
-                _ => format!("{what} `{}`", s.label),
-            };
-            self.printer.message(&format!(
-                "warning: log group `{}` ({what}) does not exist: {fix}\n",
-                s.group
-            ));
+            let managed = s.group == names::access_log_group(&self.config.app, &self.config.stage);
+            self.printer.message(&output::logs::missing(s, managed));
         }
     }
 

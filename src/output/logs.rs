@@ -6,12 +6,13 @@
 //! trailing newline, and the further lines of a multi-line message
 //! indented to the message column. JSON (`--output json`): one object per
 //! event and line, with `timestamp`, `function`, `logGroup`, `logStream`
-//! and `message`.
+//! and `message`. Also the warning about a selected group that does not
+//! exist (stderr).
 
 use serde::Serialize;
 
-use crate::logs::Event;
 use crate::logs::since::format_ms;
+use crate::logs::{Event, Source, SourceKind};
 
 /// Colours of the function column, given to the functions in turn.
 const PALETTE: [&str; 10] = ["36", "35", "33", "32", "34", "96", "95", "93", "92", "94"];
@@ -90,6 +91,30 @@ impl Lines {
     }
 }
 
+/// The warning about a selected log group that does not exist (`managed`:
+/// an access-log group that wsdeploy makes).
+pub fn missing(source: &Source, managed: bool) -> String {
+    let (what, why) = match source.kind {
+        SourceKind::Function => (
+            format!("function `{}`", source.label),
+            ": the function has not logged yet, or the group was deleted; `wsdeploy deploy` creates it again",
+        ),
+        SourceKind::External => (format!("function `{}`, not wsdeploy's", source.label), ""),
+        SourceKind::Access if managed => (
+            "the access log".to_owned(),
+            ": `wsdeploy deploy` creates it again",
+        ),
+        SourceKind::Access => (
+            "the access log, named by `api.accessLog.destinationArn`".to_owned(),
+            "",
+        ),
+    };
+    format!(
+        "warning: log group `{}` ({what}) does not exist{why}\n",
+        source.group
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +176,38 @@ mod tests {
         // No colour in JSON, whatever the terminal.
         let json = Lines::new(&["a"], true, true).render("a", &event("x"));
         assert!(!json.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_missing_group_is_one_warning_line() {
+        let source = |kind, label: &str, group: &str| Source {
+            label: label.to_owned(),
+            group: group.to_owned(),
+            kind,
+        };
+        let f = source(
+            SourceKind::Function,
+            "connect",
+            "/aws/lambda/chat-dev-connect",
+        );
+        assert_eq!(
+            missing(&f, false),
+            "warning: log group `/aws/lambda/chat-dev-connect` (function `connect`) does not exist: \
+             the function has not logged yet, or the group was deleted; `wsdeploy deploy` creates it again\n"
+        );
+        let a = source(SourceKind::Access, "access", "/aws/apigateway/chat-dev");
+        assert!(
+            missing(&a, true)
+                .ends_with("(the access log) does not exist: `wsdeploy deploy` creates it again\n")
+        );
+        assert!(missing(&a, false).contains("destinationArn"));
+        let x = source(SourceKind::External, "existing", "/aws/lambda/existing");
+        assert!(
+            missing(&x, false).contains("(function `existing`, not wsdeploy's) does not exist\n")
+        );
+        for text in [missing(&f, false), missing(&a, true), missing(&x, false)] {
+            assert_eq!(text.matches('\n').count(), 1);
+        }
     }
 
     #[test]
