@@ -2,8 +2,8 @@
 //! deployed under a unique app name, events are written into its
 //! functions' log groups with the AWS SDK, and the binary reads them back:
 //! merged by time, as JSON, by route key and short name, filtered, paged,
-//! followed, and with a group deleted out of band. Errors exit 1 with a
-//! clear message. The rate limit is checked on the call log of an
+//! followed, and with a group deleted out of band; the listing of groups
+//! is paged too. Errors exit 1 with a clear message. The rate limit is checked on the call log of an
 //! emulator of its own.
 
 mod support;
@@ -377,6 +377,31 @@ async fn every_page_is_read() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_listing_of_groups_follows_every_page() {
+    // DescribeLogGroups returns at most 50 groups a page; `r9` sorts last
+    // of 60.
+    let em = Emulator::shared();
+    let app = many(60);
+    let logs = logs_client(em);
+    for i in 0..60 {
+        logs.create_log_group()
+            .log_group_name(app.group(&format!("r{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    put(
+        &logs,
+        &app.group("r9"),
+        &[(now_ms() - 1_000, "on page two\n")],
+    )
+    .await;
+    let o = ok(wsdeploy(em, &app, &["logs", "r9"]));
+    assert!(stdout(&o).contains(" r9 on page two"), "{}", text(&o));
+    assert!(stderr(&o).is_empty(), "{}", text(&o));
+}
+
 /// A running `wsdeploy logs --follow`, its stdout lines collected.
 struct Follow {
     child: Child,
@@ -574,8 +599,8 @@ fn a_closed_pipe_ends_logs_quietly() {
     assert!(!err.contains("error"), "{err}");
 }
 
-/// A config of `n` functions, each behind a route, with no deploy: the
-/// rate-limit test needs only their log groups.
+/// A config of `n` functions, each behind a route, never deployed: the
+/// tests that use it need only the functions' log groups.
 fn many(n: usize) -> App {
     let name = unique_name("many");
     let dir = std::env::temp_dir().join(format!("wsdeploy-logs-{name}"));
