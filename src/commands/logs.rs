@@ -119,10 +119,9 @@ impl<'a> Tail<'a> {
         who?;
         tail.present = listed?;
         if tail.present.is_empty() {
-            tail.reader
-                .count_calls_made_elsewhere(OBSERVE_LOGS_CALLS)
-                .await;
-            if observe::observe(&aws, config).await?.ids.api_id.is_none() {
+            let observing = observe::observe(&aws, config);
+            let observed = tail.reader.alongside(OBSERVE_LOGS_CALLS, observing).await?;
+            if observed.ids.api_id.is_none() {
                 return Err(Error::NotDeployed {
                     app: config.app.clone(),
                     stage: config.stage.clone(),

@@ -174,7 +174,7 @@ def follow(
     }
     log(
         f"logs --follow, {functions} functions: {result['rounds']:.1f} rounds in "
-        f"{FOLLOW_S[functions]:.0f} s, round {statistics.median(periods):.2f} s, "
+        f"{FOLLOW_S[functions]:.0f} s, round {statistics.mean(periods):.2f} s, "
         f"busiest second {result['busiest_second']} calls"
     )
     return result
@@ -208,8 +208,9 @@ def section(machine: dict[str, Any], results: dict[str, Any], runs: int) -> str:
         f"{machine.get('commit', '?')}; `tests/bench/logs.py` says how. The emulator answers "
         f"every request after {LATENCY_MS} ms; each function's log group holds "
         f"{EVENTS_PER_GROUP} events. Every CloudWatch Logs call of one `wsdeploy logs` "
-        "passes one limiter: at most 4 start in any second (plus 50 ms, so that they also "
-        "arrive 4 to a second).",
+        "holds a place in one limiter from its start to its answer: a call starts only a "
+        "second after the call 4 places before it was answered, so at most 4 reach AWS in "
+        "any second, however long each takes to get there.",
         "",
         "| functions | one-shot: first line | its calls | `--follow`: calls per round | "
         "round length | most calls in one second |",
@@ -224,17 +225,19 @@ def section(machine: dict[str, Any], results: dict[str, Any], runs: int) -> str:
             f"(end {statistics.median(shot['total_s']):.2f} s) | "
             f"{shot['describe_calls']} DescribeLogGroups + {shot['filter_calls']} FilterLogEvents | "
             f"{per_round:.0f} FilterLogEvents | "
-            f"{statistics.median(fol['round_s']):.2f} s | {busiest} |"
+            f"{statistics.mean(fol['round_s']):.2f} s | {busiest} |"
         )
     lines += [
         "",
         "A one-shot read prints once every group is read (the lines are merged by time), so "
         "its first line comes with its last. Its calls are one listing of the app's groups "
         "and one FilterLogEvents per group: 4 start at once, the rest wait for the window, "
-        "so 5 functions take one window more than 3 would, and 50 take about 13 windows "
-        "(51 calls / 4 × 1.05 s). A `--follow` round reads every group once, so its length "
-        "is the number of groups / 4 × 1.05 s (and at least 1 s); it looks for missing "
-        "groups again (one more DescribeLogGroups) every 30 s, only when some are missing.",
+        "so 5 functions take one window more than 3 would, and 50 take 13 windows of 1 s "
+        f"plus one answer ({LATENCY_MS} ms here). A `--follow` round reads every group once, "
+        "so it lasts about (groups / 4) windows, and at least 1 s; it looks for missing "
+        "groups again (one more DescribeLogGroups) every 30 s, only when some are missing. "
+        "The round length is the mean time between the starts of consecutive rounds; the "
+        "last column is read off the emulator's call log (when each request arrived).",
         END,
     ]
     return "\n".join(lines) + "\n"
