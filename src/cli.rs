@@ -103,6 +103,26 @@ pub enum Command {
         #[arg(long)]
         no_reload: bool,
     },
+    /// Print the functions' logs, merged by time; with --follow, keep printing new ones.
+    Logs {
+        /// Functions (short name such as `connect`, or Lambda name) or route keys (`$connect`);
+        /// none: every function of the app.
+        #[arg(value_name = "FUNCTION or ROUTE")]
+        names: Vec<String>,
+        /// Where to start: a duration back from now (30s, 10m, 2h, 1d, 1w) or a time
+        /// (2026-12-01T10:00:00Z, 2026-12-01T12:00:00+02:00, 2026-12-01).
+        #[arg(long, value_name = "DURATION or TIME", default_value = crate::logs::since::DEFAULT)]
+        since: String,
+        /// Keep reading and printing new events until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+        /// Only events that match this CloudWatch Logs filter pattern (e.g. ERROR).
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
+        /// Also read the stage's access log (`api.accessLog`); alone when no function is named.
+        #[arg(long)]
+        access: bool,
+    },
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
 }

@@ -7,8 +7,8 @@
 //! observed) → `aws` (observe live state, apply a plan, the lock) →
 //! `pipeline` (plan, lock, apply; prints nothing) → `commands` (one file
 //! per command) → `output` (every print). Beside them: `names` (every
-//! derived name, ARN and URL), `build` (function packages), `schema` (the
-//! JSON Schema), `cli` (flags). docs/architecture.md draws it.
+//! derived name, ARN and URL), `build` (function packages), `logs` (what `wsdeploy logs`
+//! reads, pure), `schema` (the JSON Schema), `cli` (flags). docs/architecture.md draws it.
 
 // Nothing that came over the network (or from the user) may panic: the
 // library never unwraps. Unit tests may.
@@ -22,6 +22,7 @@ pub mod config;
 pub mod desired;
 pub mod diagnostic;
 pub mod local;
+pub mod logs;
 pub mod names;
 pub mod output;
 pub mod pipeline;

@@ -41,12 +41,13 @@ fn wsdeploy(args: &[&str], endpoint: &str) -> Output {
 #[test]
 fn every_aws_command_prints_one_json_error_document_when_aws_cannot_be_reached() {
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
-    let commands: [&[&str]; 5] = [
+    let commands: [&[&str]; 6] = [
         &["remove", "--yes"],
         &["info"],
         &["unlock"],
         &["diff"],
         &["deploy"],
+        &["logs"],
     ];
     // In parallel: each waits out the SDK's retries of a refused connection.
     let runs: Vec<_> = commands

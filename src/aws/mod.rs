@@ -5,7 +5,8 @@
 //!   tags;
 //! - `observe`: reads the live state of one app and stage;
 //! - `apply`: carries out a plan;
-//! - `lock`: the deploy lock.
+//! - `lock`: the deploy lock;
+//! - `events`: log events for `wsdeploy logs`, under one rate limit.
 //!
 //! The clients are private to this folder: other modules hold an `Aws` and
 //! pass it back in.
@@ -17,6 +18,7 @@
 
 pub mod apply;
 pub mod error;
+pub mod events;
 pub mod lock;
 pub mod observe;
 pub mod util;
@@ -47,6 +49,9 @@ pub struct Aws {
     acm: aws_sdk_acm::Client,
     route53: aws_sdk_route53::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    /// CloudWatch Logs without the SDK's retries, for `wsdeploy logs`: its
+    /// reads pass its own rate limiter, retries included (`events`).
+    logs_once: aws_sdk_cloudwatchlogs::Client,
     sts: aws_sdk_sts::Client,
     region: String,
     /// Empty until `identify` has run.
@@ -119,6 +124,7 @@ impl Aws {
             acm: aws_sdk_acm::Client::new(&sdk),
             route53: aws_sdk_route53::Client::new(&sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            logs_once: once!(aws_sdk_cloudwatchlogs, &sdk),
             sts: aws_sdk_sts::Client::new(&sdk),
             partition: names::partition_of(&region).to_owned(),
             region,

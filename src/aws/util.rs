@@ -92,7 +92,7 @@ where
 
 /// Up to 25% off, from the clock's low bits: enough to spread retries of
 /// concurrent calls without a random-number crate.
-fn jitter(d: Duration) -> Duration {
+pub(crate) fn jitter(d: Duration) -> Duration {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |t| t.subsec_nanos());

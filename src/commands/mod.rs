@@ -12,6 +12,7 @@ mod deploy;
 mod dev;
 mod diff;
 mod info;
+mod logs;
 mod package;
 mod remove;
 mod unlock;
@@ -80,6 +81,8 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
     #[error(transparent)]
+    Logs(#[from] crate::logs::Error),
+    #[error(transparent)]
     Serve(#[from] crate::local::serve::ServeError),
     #[error("writing `{}`: {source}", path.display())]
     Write {
@@ -118,6 +121,11 @@ impl Error {
                 hint: e.hint().map(str::to_owned),
             },
             Error::Write { .. } => message("WriteFailed", None),
+            Error::Logs(e) => Problem::Message {
+                code: e.code,
+                message: e.message.clone(),
+                hint: e.hint.clone(),
+            },
             Error::Serve(crate::local::serve::ServeError::Build(e)) => Problem::Message {
                 code: "BuildFailed",
                 message: errors::chain(e),
@@ -191,6 +199,22 @@ pub fn run(cli: &Cli) -> Exit {
         } => on_aws(cli, &printer, Aws::Deploy(*certificate_timeout)),
         Command::Remove { yes, keep_logs } => on_aws(cli, &printer, Aws::Remove(*yes, *keep_logs)),
         Command::Info => on_aws(cli, &printer, Aws::Info),
+        Command::Logs {
+            names,
+            since,
+            follow,
+            filter,
+            access,
+        } => {
+            let flags = logs::Flags {
+                names: names.clone(),
+                since: since.clone(),
+                follow: *follow,
+                filter: filter.clone(),
+                access: *access,
+            };
+            on_logs(cli, &printer, &flags)
+        }
         Command::Unlock => on_aws(cli, &printer, Aws::Unlock),
     };
     result.unwrap_or_else(|e| {
@@ -220,27 +244,16 @@ impl Aws {
 
 fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
     let config = load_valid(cli, printer, command.needs_code())?;
-    let opts = Options {
-        lock_timeout: Duration::from_secs(cli.lock_timeout),
-        connect: ConnectOptions {
-            profile: cli.profile.clone(),
-            region: cli.region.clone(),
-            endpoint_url: cli.endpoint_url.clone(),
-        },
-        budget: RetryBudget {
-            transient: Duration::from_secs(cli.retry_budget),
-            ..RetryBudget::default()
-        },
-        certificate_timeout: Duration::from_secs(match command {
-            Aws::Deploy(seconds) => seconds,
-            _ => 600,
-        }),
-        keep_logs: matches!(command, Aws::Remove(_, true)),
+    let certificate_timeout = match command {
+        Aws::Deploy(seconds) => seconds,
+        _ => 600,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
+    let opts = options(
+        cli,
+        certificate_timeout,
+        matches!(command, Aws::Remove(_, true)),
+    );
+    let runtime = runtime()?;
     runtime.block_on(async {
         interrupt::install(crate::output::say_line);
         match command {
@@ -251,6 +264,40 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
             Aws::Unlock => unlock::run(&config, &opts, printer).await,
         }
     })
+}
+
+/// `logs` needs the whole config (it names the functions) and installs no
+/// interrupt handler: it waits for Ctrl-C itself, which ends `--follow`
+/// normally.
+fn on_logs(cli: &Cli, printer: &Printer, flags: &logs::Flags) -> Result<Exit, Error> {
+    let config = load_valid(cli, printer, true)?;
+    let opts = options(cli, 600, false);
+    runtime()?.block_on(logs::run(&config, &opts, flags, printer))
+}
+
+/// The options of the commands that talk to AWS, from the flags.
+fn options(cli: &Cli, certificate_timeout: u64, keep_logs: bool) -> Options {
+    Options {
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        connect: ConnectOptions {
+            profile: cli.profile.clone(),
+            region: cli.region.clone(),
+            endpoint_url: cli.endpoint_url.clone(),
+        },
+        budget: RetryBudget {
+            transient: Duration::from_secs(cli.retry_budget),
+            ..RetryBudget::default()
+        },
+        certificate_timeout: Duration::from_secs(certificate_timeout),
+        keep_logs,
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
 }
 
 /// Loads the config with the process environment: all of it, or only what

@@ -3,16 +3,19 @@
 //! stdout carries data only (summaries, JSON, the schema); diagnostics and
 //! progress go to stderr. On a terminal stderr gets the rich style (source
 //! snippets, colour unless NO_COLOR is set); elsewhere plain lines; with
-//! `--output json` stdout holds a single JSON document and nothing else.
+//! `--output json` stdout holds a single JSON document and nothing else
+//! (`logs` streams one JSON object per line instead).
 //!
 //! Every print goes through the `Printer`. What is printed is shaped in
 //! the files beside this one: `diagnostics` (config problems), `plan`,
 //! `progress` (apply's events), `report` (what apply did), `outputs`,
+//! `logs` (the lines of `wsdeploy logs`),
 //! `errors` (the one error path of every command), `summary` (a valid
 //! config).
 
 pub mod diagnostics;
 pub mod errors;
+pub mod logs;
 pub mod outputs;
 pub mod plan;
 pub mod progress;
@@ -61,6 +64,22 @@ impl Printer {
     pub fn data(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// Writes data to stdout and flushes it, and says whether that
+    /// worked: a command that streams (`logs --follow | head -1`) stops
+    /// when the reader has gone (`BrokenPipe`).
+    pub fn stream(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    }
+
+    /// Whether stdout gets colour: a terminal, and NO_COLOR unset (text
+    /// output only).
+    pub fn stdout_color(&self) -> bool {
+        !self.is_json()
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
     pub fn json(&self, value: &serde_json::Value) {

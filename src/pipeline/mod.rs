@@ -96,8 +96,9 @@ pub struct Planned {
     pub plan: Plan,
 }
 
-/// The clients, not yet identified.
-async fn clients(config: &Config, opts: &Options) -> Result<Aws, AwsError> {
+/// The clients, not yet identified (`logs` identifies alongside its
+/// first reads).
+pub async fn clients(config: &Config, opts: &Options) -> Result<Aws, AwsError> {
     let mut c = opts.connect.clone();
     if c.region.is_none() {
         c.region = config.region.clone();

@@ -1083,14 +1083,15 @@ def write_report(
             for t in notes:
                 out.append(f"- *{t['target']}* ({'met' if t['met'] else 'missed'}). {t['why']}")
             out.append("")
-    # The build benchmark's section (tests/bench/build.py) is measured
-    # separately: keep it.
+    # The build and logs benchmarks' sections (tests/bench/build.py,
+    # tests/bench/logs.py) are measured separately: keep them.
     kept = ""
     if path.exists():
         previous = path.read_text()
-        start, end = "<!-- build-benchmark -->", "<!-- /build-benchmark -->"
-        if start in previous and end in previous:
-            kept = "\n\n" + start + previous.split(start, 1)[1].split(end, 1)[0] + end
+        for name in ("build", "logs"):
+            start, end = f"<!-- {name}-benchmark -->", f"<!-- /{name}-benchmark -->"
+            if start in previous and end in previous:
+                kept += "\n\n" + start + previous.split(start, 1)[1].split(end, 1)[0] + end
     path.write_text("\n".join(out).rstrip() + kept + "\n")
 
 
