@@ -247,12 +247,13 @@ fn urlencoding(s: &str) -> String {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -422,7 +423,8 @@ async fn an_external_function_gets_only_this_apps_statement() {
     assert!(doc.contains(&sid) && doc.contains("someone-else"), "{doc}");
     let out = app.run(em, &["diff", "--exit-code"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    ok(app.run(em, &["remove", "--yes"]));
+    let out = ok(app.run(em, &["remove", "--yes"]));
+    eprintln!("{}", text(&out));
     let doc = policy(l.clone(), name.clone()).await;
     assert!(!doc.contains(&sid) && doc.contains("someone-else"), "{doc}");
     let after = l.get_function().function_name(&name).send().await.unwrap();

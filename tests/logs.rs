@@ -233,6 +233,24 @@ async fn json_lines_selection_by_route_key_and_short_name_and_filter() {
     assert_eq!(messages, ["ERROR send failed", "ERROR connect failed"]);
     // Warnings (groups no function has written to) stay on stderr.
     assert!(stderr(&o).is_empty() || stderr(&o).starts_with("warning: "));
+
+    // A JSON pattern and an exclusion, as CloudWatch Logs reads them.
+    let o = ok(wsdeploy(
+        em,
+        &app,
+        &["logs", "--filter", "-hello", "connect"],
+    ));
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", text(&o));
+    assert!(stdout(&o).contains("ERROR connect failed"), "{}", text(&o));
+
+    // A pattern CloudWatch Logs refuses: its error, exit 1.
+    let o = wsdeploy(em, &app, &["logs", "--filter", "{ $.level = "]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr(&o).contains("Invalid filter pattern"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

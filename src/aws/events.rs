@@ -53,17 +53,6 @@ impl Reader {
         }
     }
 
-    /// Runs `work`, which makes at most `calls` CloudWatch Logs calls of
-    /// its own (observing the stage reads the access-log group), holding
-    /// that many slots of the limit meanwhile, so that its calls count too.
-    pub async fn alongside<T>(&self, calls: usize, work: impl Future<Output = T>) -> T {
-        let mut slots = Vec::with_capacity(calls);
-        for _ in 0..calls {
-            slots.push(self.limiter.slot().await);
-        }
-        work.await
-    }
-
     /// The names of the log groups that start with `prefix`, every page.
     pub async fn groups(&self, prefix: &str) -> Result<BTreeSet<String>, AwsError> {
         let mut names = BTreeSet::new();

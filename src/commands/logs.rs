@@ -4,8 +4,8 @@
 //! The names and `--since` are checked before AWS is called. One
 //! DescribeLogGroups by the app's prefix (and one per selected group
 //! outside it) says which groups exist: a missing one is warned about and
-//! left out, and when none exists the stage is observed to tell "not
-//! deployed" from "nothing logged yet". Then each group is read with
+//! left out, and when none exists the API is looked up (API Gateway only)
+//! to tell "not deployed" from "nothing logged yet". Then each group is read with
 //! FilterLogEvents, once, or in rounds under `--follow` (see
 //! `logs::follow`). Every CloudWatch Logs call goes through one
 //! `aws::events::Reader`, so the whole command stays under its rate limit.
@@ -37,10 +37,6 @@ pub struct Flags {
     pub filter: Option<String>,
     pub access: bool,
 }
-
-/// Observing the stage makes this many CloudWatch Logs calls of its own
-/// (the access-log group and its tags); the limiter counts them.
-const OBSERVE_LOGS_CALLS: usize = 2;
 
 pub async fn run(
     config: &Config,
@@ -119,9 +115,8 @@ impl<'a> Tail<'a> {
         who?;
         tail.present = listed?;
         if tail.present.is_empty() {
-            let observing = observe::observe(&aws, config);
-            let observed = tail.reader.alongside(OBSERVE_LOGS_CALLS, observing).await?;
-            if observed.ids.api_id.is_none() {
+            // API Gateway only: no CloudWatch Logs call to count.
+            if observe::deployed_api_id(&aws, config).await?.is_none() {
                 return Err(Error::NotDeployed {
                     app: config.app.clone(),
                     stage: config.stage.clone(),

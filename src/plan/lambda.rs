@@ -224,8 +224,13 @@ pub(super) fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<
         }
     }
     for (func, have_all) in &observed.permissions {
-        // A function being deleted takes its policy with it.
-        if !desired.functions.contains_key(func) {
+        // A function of ours being deleted takes its policies with it
+        // (an external function's statements are always taken out).
+        let base = func.split(':').next().unwrap_or(func);
+        let deleted = !func.starts_with("arn:")
+            && observed.functions.contains_key(base)
+            && !desired.functions.contains_key(base);
+        if deleted {
             continue;
         }
         let want_all = desired.permissions.get(func).unwrap_or(&empty);

@@ -45,7 +45,8 @@ impl Applier<'_> {
                 .lambda
                 .publish_version()
                 .function_name(name)
-                .description("published by wsdeploy for the alias live")
+                // No description of its own: a version keeps the
+                // function's, which is part of what it freezes.
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("PublishVersion", name, e))

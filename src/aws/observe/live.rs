@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::lambda::{from_configuration, policy_statements};
+use super::function::{from_configuration, policy_statements};
 use crate::aws::error::ErrorKind;
 use crate::aws::util::found;
 use crate::aws::{Aws, AwsError};

@@ -14,6 +14,7 @@
 
 mod api;
 pub(crate) mod domain;
+mod function;
 mod iam;
 mod lambda;
 mod live;
@@ -29,7 +30,8 @@ use super::{Aws, AwsError};
 use crate::config::model::Config;
 use crate::state::*;
 
-pub use lambda::{Revision, parse_permissions, revisions};
+pub use function::parse_permissions;
+pub use lambda::{Revision, revisions};
 
 /// Ids of live resources, for apply; keyed like `State`.
 #[derive(Debug, Clone, Default)]
@@ -76,6 +78,14 @@ fn not_ours(tags: &Tags) -> String {
         (Some(a), Some(s)) => format!("it belongs to wsdeploy app `{a}` stage `{s}`"),
         _ => "it has no wsdeploy tags, so wsdeploy did not make it".to_owned(),
     }
+}
+
+/// The id of the app and stage's API, when it is deployed: one listing,
+/// no other read (what `logs` needs to tell an app never deployed from one
+/// whose functions have not logged yet).
+pub async fn deployed_api_id(aws: &Aws, config: &Config) -> Result<Option<String>, AwsError> {
+    let (found, _) = api::find_api(aws, config).await?;
+    Ok(found.map(|f| f.id().to_owned()))
 }
 
 /// Reads the live state of the app and stage. The reads are arranged in
