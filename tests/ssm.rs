@@ -504,3 +504,32 @@ async fn names_are_read_ten_at_a_time_and_throttling_is_retried() {
     assert!(throttled > 0, "no read was throttled: {calls:#?}");
     assert!(reads(&calls) > 2);
 }
+
+/// `package` builds offline: parameters in the environment and tags do not
+/// matter to it; one that would decide a package is an error.
+#[test]
+fn package_reads_no_parameter_and_refuses_one_that_shapes_a_package() {
+    let em = Emulator::shared();
+    let app = app("");
+    let out_dir = app.config.parent().unwrap().join("out");
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    let out = ok(run(em, &app, &["package", "--out", &out_arg]));
+    assert!(out_dir.join("manifest.json").is_file(), "{}", text(&out));
+    let text_of = std::fs::read_to_string(&app.config).unwrap();
+    std::fs::write(
+        &app.config,
+        text_of.replace(
+            "      handler: src/default.handler",
+            "      handler: src/default.handler\n      runtime: ${ssm:/rt}",
+        ),
+    )
+    .unwrap();
+    let out = run(em, &app, &["package", "--out", &out_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`package` builds offline and does not read `/rt` from SSM"),
+        "{}",
+        text(&out)
+    );
+}

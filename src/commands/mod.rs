@@ -157,7 +157,7 @@ pub fn run(cli: &Cli) -> Exit {
     let result = match &cli.command {
         Command::Validate => Ok(validate::run(cli, &printer)),
         Command::Package { out } => {
-            load_valid(cli, &printer, true).and_then(|c| package::run(&c, out, &printer))
+            package::load(cli, &printer).and_then(|c| package::run(&c, out, &printer))
         }
         Command::Dev {
             host,

@@ -138,6 +138,33 @@ pub fn check_name(name: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// A key path whose value decides what a function's package holds: a
+/// function reference (a handler string), `handler`, `code`, `include`,
+/// `exclude`, `runtime`, `architecture` or `build`. `package` builds
+/// offline, so none of these may come from SSM there.
+pub fn shapes_package(path: &str) -> bool {
+    let keys: Vec<&str> = path
+        .split('.')
+        .map(|k| k.split('[').next().unwrap_or(k))
+        .collect();
+    let last = keys.last().copied().unwrap_or_default();
+    matches!(
+        last,
+        "handler" | "code" | "include" | "exclude" | "runtime" | "architecture" | "function"
+    ) || keys.contains(&"build")
+        || (keys.len() == 2 && matches!(keys[0], "routes" | "functions"))
+}
+
+/// The error for `${ssm:...}` where `package` needs the value.
+pub fn offline_package(r: &SsmRef) -> Diagnostic {
+    Diagnostic::error(
+        Some(r.pos),
+        r.path.clone(),
+        format!("`package` builds offline and does not read `{}` from SSM", r.name),
+    )
+    .with_hint("what decides a package (handler, code, include, exclude, runtime, architecture, build) must be in the file or come from `${env:...}`")
+}
+
 /// The error for a parameter that was not found and has no default.
 pub fn missing(name: &str, region: Option<&str>) -> Diagnostic {
     let region = region.map(|r| format!(" in {r}")).unwrap_or_default();
@@ -198,6 +225,31 @@ mod tests {
                 d.hint.as_deref().unwrap_or_default().contains(hint),
                 "{bad}: {d:?}"
             );
+        }
+    }
+
+    #[test]
+    fn what_shapes_a_package() {
+        for yes in [
+            "routes.$default",
+            "routes.$default.function",
+            "routes.$default.function.handler",
+            "functions.ws",
+            "functions.ws.include[0]",
+            "defaults.function.runtime",
+            "defaults.function.build.bundle",
+            "authorizer.function.code",
+        ] {
+            assert!(shapes_package(yes), "{yes}");
+        }
+        for no in [
+            "routes.$default.function.environment.A",
+            "routes.$default.returnResponse",
+            "functions.ws.tags.team",
+            "defaults.function.memorySize",
+            "api.description",
+        ] {
+            assert!(!shapes_package(no), "{no}");
         }
     }
 
