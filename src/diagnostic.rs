@@ -6,7 +6,8 @@
 //! the config layer stays free of any output concern.
 //!
 //! Invariant: no message or hint ever quotes the value of an environment
-//! variable, nor the text of a node that came out of `${env:...}`.
+//! variable or an SSM parameter, nor the text of a node that came out of
+//! `${env:...}` or `${ssm:...}`.
 
 use serde::Serialize;
 
@@ -17,6 +18,9 @@ use crate::config::node::Pos;
 pub enum Severity {
     Error,
     Warning,
+    /// Information, not a problem: `validate` says which values come from
+    /// SSM Parameter Store and when they are read.
+    Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +51,13 @@ impl Diagnostic {
         }
     }
 
+    pub fn note(pos: Option<Pos>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(pos, path, message)
+        }
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -62,21 +73,56 @@ impl Diagnostic {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
-    /// Values read from the environment by `${env:...}`: `redact` removes
-    /// them from every message, a safety net under the rule that messages
-    /// never quote interpolated text.
+    /// Values read from the environment by `${env:...}` and from SSM by
+    /// `${ssm:...}`: `redact` removes them from every message, a safety net
+    /// under the rule that messages never quote interpolated text.
     pub secrets: Vec<String>,
+    /// Nodes whose value is not known yet: they hold `${ssm:...}` and the
+    /// config is loaded offline, with a placeholder in their place. What
+    /// is found wrong at them concerns the placeholder, not the value, so
+    /// it goes to `deferred` instead of `items`.
+    pub pending: Vec<Pos>,
+    /// The problems found at `pending` nodes: never shown. The same checks
+    /// run on the real values when a command reads them.
+    pub deferred: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
+        self.pushed(d);
     }
 
     pub fn error(&mut self, pos: Pos, path: &str, message: impl Into<String>) -> &mut Diagnostic {
-        self.items.push(Diagnostic::error(Some(pos), path, message));
-        let last = self.items.len() - 1;
-        &mut self.items[last]
+        self.pushed(Diagnostic::error(Some(pos), path, message))
+    }
+
+    /// Adds `d` to `items`, or to `deferred` when it is about a pending
+    /// node.
+    fn pushed(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        let list = if self.is_pending(&d) {
+            &mut self.deferred
+        } else {
+            &mut self.items
+        };
+        list.push(d);
+        let last = list.len() - 1;
+        &mut list[last]
+    }
+
+    /// A problem found at a node whose value is pending (notes excepted).
+    fn is_pending(&self, d: &Diagnostic) -> bool {
+        d.severity != Severity::Note && d.pos.is_some_and(|p| self.is_pending_at(p))
+    }
+
+    /// `pos` points into a pending node: at its start, or further along
+    /// its first line.
+    fn is_pending_at(&self, pos: Pos) -> bool {
+        self.pending.iter().any(|n| {
+            pos == *n
+                || (pos.line == n.line
+                    && pos.column >= n.column
+                    && pos.column < n.column.saturating_add(n.len.max(1)))
+        })
     }
 
     /// Replaces every recorded secret (4 characters or more: shorter ones
@@ -172,6 +218,41 @@ mod tests {
         assert_eq!(did_you_mean("xyz", keys), None);
         assert_eq!(did_you_mean("Domain", keys), Some("domain"));
         assert_eq!(did_you_mean("arm", ["x86_64", "arm64"]), Some("arm64"));
+    }
+
+    #[test]
+    fn problems_at_pending_nodes_are_deferred_notes_are_not() {
+        let node = Pos {
+            line: 4,
+            column: 10,
+            len: 12,
+        };
+        let at = |line, column| {
+            Some(Pos {
+                line,
+                column,
+                len: 1,
+            })
+        };
+        let mut d = Diagnostics {
+            pending: vec![node],
+            ..Diagnostics::default()
+        };
+        d.push(Diagnostic::error(Some(node), "a", "at the node"));
+        d.push(Diagnostic::warning(at(4, 15), "a", "inside it"));
+        d.error(node, "a", "also").hint = Some("h".to_owned());
+        d.push(Diagnostic::note(Some(node), "a", "a note"));
+        d.push(Diagnostic::error(at(4, 22), "b", "after it"));
+        d.push(Diagnostic::error(at(5, 10), "b", "next line"));
+        d.push(Diagnostic::error(None, "", "the file"));
+        let messages =
+            |list: &[Diagnostic]| list.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        assert_eq!(messages(&d.deferred), ["at the node", "inside it", "also"]);
+        assert_eq!(d.deferred[2].hint.as_deref(), Some("h"));
+        assert_eq!(
+            messages(&d.items),
+            ["a note", "after it", "next line", "the file"]
+        );
     }
 
     #[test]

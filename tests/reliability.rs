@@ -512,6 +512,115 @@ async fn dump(em: &Emulator, app: &str) -> Value {
     records.sort_by_key(|r| r.to_string());
     out.insert("records", Value::Array(records));
     out.insert("log_groups", Value::Array(log_groups(&sdk, app).await));
+    out.insert("settings", settings(&sdk, app).await);
+    json!(out)
+}
+
+/// Issue 15's settings of every function named after the app (and of its
+/// role): what the configuration holds beyond the basics, reserved
+/// concurrency, the alias `live` (the code of its version, its provisioned
+/// concurrency, its policy) and the role's managed policies and boundary.
+async fn settings(sdk: &aws_config::SdkConfig, app: &str) -> Value {
+    let lambda = aws_sdk_lambda::Client::new(sdk);
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let mut out = BTreeMap::new();
+    let page = lambda.list_functions().max_items(50).send().await.unwrap();
+    for f in page.functions() {
+        let name = f.function_name().unwrap_or_default();
+        if !name.starts_with(app) {
+            continue;
+        }
+        let full = lambda
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap();
+        let c = full.configuration().unwrap();
+        let alias = lambda
+            .get_function()
+            .function_name(name)
+            .qualifier("live")
+            .send()
+            .await
+            .ok()
+            .and_then(|a| {
+                a.configuration()
+                    .and_then(|c| c.code_sha256())
+                    .map(str::to_owned)
+            });
+        let provisioned = lambda
+            .get_provisioned_concurrency_config()
+            .function_name(name)
+            .qualifier("live")
+            .send()
+            .await
+            .ok()
+            .and_then(|p| p.requested_provisioned_concurrent_executions());
+        let alias_policy = lambda
+            .get_policy()
+            .function_name(name)
+            .qualifier("live")
+            .send()
+            .await
+            .ok()
+            .map(|p| {
+                let doc: Value = serde_json::from_str(p.policy().unwrap_or("{}")).unwrap();
+                let mut sids: Vec<String> = doc["Statement"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s["Sid"].to_string())
+                    .collect();
+                sids.sort();
+                sids
+            });
+        let role = c
+            .role()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default();
+        let attached: Vec<String> = match iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+        {
+            Ok(a) => a
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+            Err(_) => vec![],
+        };
+        let boundary = iam
+            .get_role()
+            .role_name(role)
+            .send()
+            .await
+            .ok()
+            .and_then(|r| {
+                r.role()
+                    .and_then(|r| r.permissions_boundary())
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned)
+            });
+        out.insert(
+            name.to_owned(),
+            json!({
+                "description": c.description(),
+                "tracing": c.tracing_config().and_then(|t| t.mode()).map(|m| m.as_str().to_owned()),
+                "storage": c.ephemeral_storage().map(|e| e.size()),
+                "kms": c.kms_key_arn(),
+                "subnets": c.vpc_config().map(|v| v.subnet_ids().to_vec()),
+                "reserved": full.concurrency().and_then(|x| x.reserved_concurrent_executions()),
+                "alias": alias,
+                "provisioned": provisioned,
+                "aliasPolicy": alias_policy,
+                "attached": attached,
+                "boundary": boundary,
+            }),
+        );
+    }
     json!(out)
 }
 
@@ -675,6 +784,110 @@ async fn a_remove_killed_after_any_write_leaves_nothing_after_one_more() {
     );
     eprintln!(
         "remove: killed after each of {total} writes ({killed} kills); each time one more remove left nothing"
+    );
+}
+
+/// An app that uses issue 15's writes: a function with provisioned
+/// concurrency (version, alias, its configuration), reserved concurrency,
+/// a managed policy and a boundary on its role, and an external function
+/// behind a second route.
+async fn settings_app(em: &Emulator, prefix: &str) -> App {
+    let iam = aws_sdk_iam::Client::new(&em.sdk_config());
+    let boundary = iam
+        .create_policy()
+        .policy_name(unique_name("boundary"))
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let app = scratch_app(prefix, |_| String::new());
+    // The external function, named after the app so the dump sees it.
+    let external = format!("{}-external", app.name);
+    let role = iam
+        .create_role()
+        .role_name(unique_name("extrole"))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    aws_sdk_lambda::Client::new(&em.sdk_config())
+        .create_function()
+        .function_name(&external)
+        .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
+        .role(role.role().unwrap().arn())
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_smithy_types::Blob::new(zip))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = format!(
+        "app: {}\ndefaults:\n  function:\n    provisionedConcurrency: 1\n    reservedConcurrency: 3\n    managedPolicies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]\n    permissionsBoundary: {boundary}\nroutes:\n  $default: src/default.handler\n  legacy:\n    function: arn:aws:lambda:us-east-1:123456789012:function:{external}\n",
+        app.name
+    );
+    std::fs::write(&app.config, body).unwrap();
+    app
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_and_remove_with_every_setting_killed_after_any_write_converge() {
+    let em = Emulator::start();
+    let app = settings_app(&em, "crashset").await;
+    // The reference: an uninterrupted deploy (on a state with the external
+    // function and the boundary, which a reset would lose: so no reset, a
+    // remove between runs instead).
+    em.clear_calls();
+    ok(wsdeploy(&em, &app, &["deploy"]));
+    let total = successful_writes(&em);
+    let reference = dump(&em, &app.name).await;
+    ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+    let empty = dump(&em, &app.name).await;
+    for k in 1..=total {
+        run_killed_after(&em, &app, &["deploy"], k);
+        let out = wsdeploy(&em, &app, &["deploy"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "after a kill at write {k}/{total}:\n{}",
+            text(&out)
+        );
+        assert_eq!(
+            dump(&em, &app.name).await,
+            reference,
+            "after a kill at deploy write {k}/{total}"
+        );
+        // And the same for remove, at a write as far in as there are.
+        em.clear_calls();
+        ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+        let removal = successful_writes(&em);
+        ok(wsdeploy(&em, &app, &["deploy"]));
+        run_killed_after(&em, &app, &["remove", "--yes"], k.min(removal));
+        ok(wsdeploy(&em, &app, &["remove", "--yes"]));
+        assert_eq!(
+            dump(&em, &app.name).await,
+            empty,
+            "after a kill at remove write {k}"
+        );
+    }
+    eprintln!(
+        "settings: killed deploy after each of {total} writes, and remove likewise; each time one more run converged"
     );
 }
 

@@ -168,7 +168,7 @@ impl AwsError {
 
 /// The IAM service prefix of the SDK crate an error type comes from.
 fn service_of<E>() -> &'static str {
-    const CRATES: [(&str, &str); 7] = [
+    const CRATES: [(&str, &str); 8] = [
         ("aws_sdk_apigatewayv2::", "apigateway"),
         ("aws_sdk_lambda::", "lambda"),
         ("aws_sdk_iam::", "iam"),
@@ -176,6 +176,7 @@ fn service_of<E>() -> &'static str {
         ("aws_sdk_acm::", "acm"),
         ("aws_sdk_route53::", "route53"),
         ("aws_sdk_sts::", "sts"),
+        ("aws_sdk_ssm::", "ssm"),
     ];
     let name = std::any::type_name::<E>();
     CRATES

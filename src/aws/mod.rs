@@ -7,6 +7,7 @@
 //! - `apply`: carries out a plan;
 //! - `lock`: the deploy lock;
 //! - `events`: log events for `wsdeploy logs`, under one rate limit.
+//! - `ssm`: the values of `${ssm:...}` from Parameter Store (read only).
 //!
 //! The clients are private to this folder: other modules hold an `Aws` and
 //! pass it back in.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod lock;
 pub mod observe;
+pub mod ssm;
 pub mod util;
 
 use std::future::Future;
@@ -84,37 +86,43 @@ macro_rules! once {
     };
 }
 
+/// The SDK configuration every client is made from, and its region.
+async fn sdk_config(opts: &ConnectOptions) -> Result<(aws_config::SdkConfig, String), AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(e) = &opts.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    // Reads are retried by the SDK (throttling and transient errors);
+    // writes also go through `retry` with its longer budgets. Ten
+    // attempts: with 30 % of requests throttled, six left a read failing
+    // once in 1,400 (0.3^6), about one deploy in twenty when a run reads
+    // 70 times; ten leave one in 170,000 (Terraform's AWS provider
+    // allows 25).
+    loader = loader.retry_config(
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(10)
+            .with_max_backoff(Duration::from_secs(2)),
+    );
+    let sdk = loader.load().await;
+    let Some(region) = sdk.region().map(|r| r.to_string()) else {
+        return Err(AwsError::local(
+            "choosing a region",
+            "no AWS region is configured",
+            "set `region:` in wsdeploy.yml, pass `--region`, or set AWS_REGION",
+        ));
+    };
+    Ok((sdk, region))
+}
+
 impl Aws {
     pub async fn connect(opts: &ConnectOptions) -> Result<Aws, AwsError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &opts.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(e) = &opts.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        // Reads are retried by the SDK (throttling and transient errors);
-        // writes also go through `retry` with its longer budgets. Ten
-        // attempts: with 30 % of requests throttled, six left a read failing
-        // once in 1,400 (0.3^6), about one deploy in twenty when a run reads
-        // 70 times; ten leave one in 170,000 (Terraform's AWS provider
-        // allows 25).
-        loader = loader.retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(10)
-                .with_max_backoff(Duration::from_secs(2)),
-        );
-        let sdk = loader.load().await;
-        let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            return Err(AwsError::local(
-                "choosing a region",
-                "no AWS region is configured",
-                "set `region:` in wsdeploy.yml, pass `--region`, or set AWS_REGION",
-            ));
-        };
+        let (sdk, region) = sdk_config(opts).await?;
         Ok(Aws {
             apigw: aws_sdk_apigatewayv2::Client::new(&sdk),
             apigw_once: once!(aws_sdk_apigatewayv2, &sdk),

@@ -3,13 +3,13 @@
 //! and the handlers' output on stderr (`--output json`: one JSON object per
 //! line on stdout instead).
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Error, Exit};
+use super::{Error, Exit, ssm};
+use crate::cli::Cli;
 use crate::config::model::Config;
 use crate::local::gateway::EventLog;
 use crate::local::reload::{self, ConfigSource, Note};
@@ -27,6 +27,18 @@ pub struct Flags {
     pub max_connection: u64,
     /// How to load the config again on a change; `None`: `--no-reload`.
     pub reload: Option<ConfigSource>,
+}
+
+/// Loads the config, its SSM parameters read (and kept for reloads), and
+/// serves it until Ctrl-C.
+pub fn start(cli: &Cli, printer: &Printer, mut flags: Flags) -> Result<Exit, Error> {
+    let runtime = super::runtime()?;
+    let reader = ssm::Reader::new(cli, super::budget(cli), runtime.handle().clone());
+    let (config, known) = ssm::load(cli, printer, &reader)?;
+    if let Some(source) = &mut flags.reload {
+        source.ssm = Some(reader.for_reload(known));
+    }
+    runtime.block_on(run(&config, &flags, printer))
 }
 
 pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Exit, Error> {
@@ -68,7 +80,7 @@ pub async fn run(config: &Config, flags: &Flags, printer: &Printer) -> Result<Ex
         server.management_endpoint(&config.stage),
     );
     if json_out {
-        line_out(&json!({"url": url, "managementEndpoint": endpoint}).to_string());
+        line_out(&json!({"url": url, "managementEndpoint": endpoint}));
     } else {
         printer.data(&format!("url: {url}\nmanagementEndpoint: {endpoint}\n"));
     }
@@ -125,10 +137,10 @@ fn credentials() -> (Vec<(String, String)>, bool) {
     }
 }
 
-/// One line on stdout, flushed (events arrive from many tasks).
-fn line_out(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+/// One JSON object on a line of stdout, flushed (events arrive from many
+/// tasks), secrets masked.
+fn line_out(value: &serde_json::Value) {
+    crate::output::json_line(value);
 }
 
 /// Wraps `text` in an ANSI colour when `on`.
@@ -150,17 +162,14 @@ fn colour_of(function: &str) -> u8 {
 fn log_event(e: &EventLog, json_out: bool, color: bool) {
     let millis = e.duration.as_secs_f64() * 1000.0;
     if json_out {
-        line_out(
-            &json!({
-                "event": "route",
-                "connectionId": e.connection_id,
-                "routeKey": e.route_key,
-                "status": e.status,
-                "durationMs": (millis * 10.0).round() / 10.0,
-                "error": e.error,
-            })
-            .to_string(),
-        );
+        line_out(&json!({
+            "event": "route",
+            "connectionId": e.connection_id,
+            "routeKey": e.route_key,
+            "status": e.status,
+            "durationMs": (millis * 10.0).round() / 10.0,
+            "error": e.error,
+        }));
         return;
     }
     let error = e
@@ -188,10 +197,7 @@ fn log_output(function: &str, stream: Stream, line: &str, json_out: bool, color:
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
         };
-        line_out(
-            &json!({"event": "output", "function": function, "stream": stream, "line": line})
-                .to_string(),
-        );
+        line_out(&json!({"event": "output", "function": function, "stream": stream, "line": line}));
     } else {
         let prefix = paint(&format!("[{function}]"), colour_of(function), color);
         say_line(&format!("{prefix} {line}"));
@@ -217,7 +223,7 @@ fn log_note(note: Note, json_out: bool, style: Style) {
             }),
             Note::Failed(error) => json!({"event": "reloadFailed", "error": error}),
         };
-        line_out(&value.to_string());
+        line_out(&value);
         return;
     }
     let text = match note {

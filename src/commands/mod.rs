@@ -15,6 +15,7 @@ mod info;
 mod logs;
 mod package;
 mod remove;
+mod ssm;
 mod unlock;
 mod validate;
 
@@ -164,7 +165,7 @@ pub fn run(cli: &Cli) -> Exit {
     let result = match &cli.command {
         Command::Validate => Ok(validate::run(cli, &printer)),
         Command::Package { out } => {
-            load_valid(cli, &printer, true).and_then(|c| package::run(&c, out, &printer))
+            package::load(cli, &printer).and_then(|c| package::run(&c, out, &printer))
         }
         Command::Dev {
             host,
@@ -181,13 +182,7 @@ pub fn run(cli: &Cli) -> Exit {
                 max_connection: *max_connection,
                 reload: (!no_reload).then(|| config_source(cli)),
             };
-            load_valid(cli, &printer, true).and_then(|c| {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(Error::Runtime)?;
-                runtime.block_on(dev::run(&c, &flags, &printer))
-            })
+            dev::start(cli, &printer, flags)
         }
         Command::Schema => {
             printer.data(&crate::schema::schema_text());
@@ -243,7 +238,15 @@ impl Aws {
 }
 
 fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
-    let config = load_valid(cli, printer, command.needs_code())?;
+    let runtime = runtime()?;
+    // `${ssm:...}` is read for the commands that use the values, before
+    // anything else happens; the others need only names.
+    let config = if command.needs_code() {
+        let reader = ssm::Reader::new(cli, budget(cli), runtime.handle().clone());
+        ssm::load(cli, printer, &reader)?.0
+    } else {
+        load_valid(cli, printer, false)?
+    };
     let certificate_timeout = match command {
         Aws::Deploy(seconds) => seconds,
         _ => 600,
@@ -253,7 +256,6 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
         certificate_timeout,
         matches!(command, Aws::Remove(_, true)),
     );
-    let runtime = runtime()?;
     runtime.block_on(async {
         interrupt::install(crate::output::say_line);
         match command {
@@ -284,20 +286,26 @@ fn options(cli: &Cli, certificate_timeout: u64, keep_logs: bool) -> Options {
             region: cli.region.clone(),
             endpoint_url: cli.endpoint_url.clone(),
         },
-        budget: RetryBudget {
-            transient: Duration::from_secs(cli.retry_budget),
-            ..RetryBudget::default()
-        },
+        budget: budget(cli),
         certificate_timeout: Duration::from_secs(certificate_timeout),
         keep_logs,
     }
 }
 
+/// The async runtime of the commands that talk to AWS.
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)
+}
+
+/// `--retry-budget`.
+fn budget(cli: &Cli) -> RetryBudget {
+    RetryBudget {
+        transient: Duration::from_secs(cli.retry_budget),
+        ..RetryBudget::default()
+    }
 }
 
 /// Loads the config with the process environment: all of it, or only what
@@ -333,11 +341,15 @@ fn config_source(cli: &Cli) -> crate::local::reload::ConfigSource {
         stage: cli.stage.clone(),
         region: cli.region.clone(),
         env_region: env_region(),
+        ssm: None,
     }
 }
 
 /// Loads the config and shows its problems; a config with errors is an
 /// error. Warnings of a valid config are shown only as text.
+///
+/// Offline: `${ssm:...}` stays a placeholder (see `config::ssm`), which
+/// `package`, `remove`, `info` and `unlock` do not use.
 fn load_valid(cli: &Cli, printer: &Printer, whole: bool) -> Result<Config, Error> {
     let mut loaded = load(cli, true);
     if !whole && loaded.config.is_none() {
@@ -346,6 +358,12 @@ fn load_valid(cli: &Cli, printer: &Printer, whole: bool) -> Result<Config, Error
         // first round; without it they are found through their roles.
         loaded = load(cli, false);
     }
+    show(printer, loaded)
+}
+
+/// Shows the problems of a loaded config; a config with errors is an
+/// error. Warnings of a valid config are shown only as text.
+fn show(printer: &Printer, mut loaded: Loaded) -> Result<Config, Error> {
     let diags = &loaded.diagnostics.items;
     if !diags.is_empty() && (loaded.config.is_none() || !printer.is_json()) {
         printer.message(&diagnostics::diagnostics(

@@ -1,7 +1,7 @@
 //! `wsdeploy package [--out DIR]`: every function's package built offline
 //! (no AWS call), written as `<function name>.zip` with a `manifest.json`
 //! that CI can compare with what is live (`sha256` is Lambda's
-//! `CodeSha256`).
+//! `CodeSha256`). Offline: what decides a package may not come from SSM.
 
 use std::path::Path;
 
@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::{Error, Exit};
 use crate::build;
+use crate::cli::Cli;
 use crate::config::model::Config;
+use crate::config::ssm;
 use crate::output::Printer;
 
 #[derive(Serialize)]
@@ -29,6 +31,24 @@ struct Entry {
     files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool: Option<String>,
+}
+
+/// Loads the config offline, as `package` builds: a value that decides a
+/// package may not come from SSM (it is not read here).
+pub fn load(cli: &Cli, printer: &Printer) -> Result<Config, Error> {
+    let mut loaded = super::load(cli, true);
+    let refused: Vec<_> = loaded
+        .ssm
+        .iter()
+        .filter(|r| ssm::shapes_package(&r.path))
+        .map(ssm::offline_package)
+        .collect();
+    if !refused.is_empty() {
+        loaded.diagnostics.items.extend(refused);
+        loaded.diagnostics.sort();
+        loaded.config = None;
+    }
+    super::show(printer, loaded)
 }
 
 pub fn run(config: &Config, out: &Path, printer: &Printer) -> Result<Exit, Error> {

@@ -1,13 +1,18 @@
 //! `wsdeploy validate`: parse, interpolate and validate offline; every
-//! problem at once. Its result is a document of its own (`valid`,
-//! `diagnostics`, `config`), not the error path.
+//! problem at once, and a note for each SSM parameter (read only by the
+//! commands that use the values). Its result is a document of its own
+//! (`valid`, `diagnostics`, `config`), not the error path.
 
 use super::{Exit, load};
 use crate::cli::Cli;
+use crate::config::ssm;
 use crate::output::{Printer, diagnostics, summary};
 
 pub fn run(cli: &Cli, printer: &Printer) -> Exit {
-    let loaded = load(cli, true);
+    let mut loaded = load(cli, true);
+    let notes = ssm::notes(&loaded.ssm);
+    loaded.diagnostics.items.extend(notes);
+    loaded.diagnostics.sort();
     let diags = &loaded.diagnostics.items;
     if printer.is_json() {
         printer.json(&serde_json::json!({

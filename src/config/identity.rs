@@ -14,6 +14,7 @@ use super::model::Config;
 use super::node::{Node, Pos};
 use super::raw::{Names, RawConfig, read_domain, read_names, top_level_fields};
 use super::read::{Keyed, Reader};
+use super::ssm::{Ssm, SsmRef};
 use super::{LoadOptions, Loaded, config_dir, context, interpolate, load_with, parse, validate};
 use crate::diagnostic::Diagnostics;
 
@@ -21,8 +22,11 @@ use crate::diagnostic::Diagnostics;
 /// reports the problems located under them (and those of the file and its
 /// YAML). The config has nothing else: no functions, routes, authorizer or
 /// tags, and the default `api` (its default name, no access log).
+///
+/// Offline: none of these may come from SSM, and the rest of the file is
+/// not looked at.
 pub fn load_identity(path: &Path, opts: &LoadOptions) -> Loaded {
-    load_with(path, opts, load_identity_text)
+    load_with(path, opts, Ssm::Offline, identity_stages)
 }
 
 /// `load_identity` from text already in memory.
@@ -32,9 +36,20 @@ pub fn load_identity_text(
     opts: &LoadOptions,
     diags: &mut Diagnostics,
 ) -> Option<Config> {
+    identity_stages(path, text, opts, Ssm::Offline, diags, &mut Vec::new())
+}
+
+fn identity_stages(
+    path: &Path,
+    text: &str,
+    opts: &LoadOptions,
+    ssm: Ssm,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<SsmRef>,
+) -> Option<Config> {
     let mut root = parse(text, diags)?;
     let mut interpolation = Diagnostics::default();
-    interpolate(&mut root, opts, &mut interpolation);
+    *refs = interpolate(&mut root, opts, ssm, &mut interpolation);
     diags.secrets.append(&mut interpolation.secrets);
     diags.items.extend(
         interpolation

@@ -1,13 +1,17 @@
 //! `${...}` interpolation in string values.
 //!
-//! Supported: `${stage}`, `${app}`, `${region}`, `${env:NAME}` and
-//! `${env:NAME, default}`; `$${` writes a literal `${`. Mapping keys are not
-//! interpolated. A node whose text changed is marked `interpolated` so that
-//! no later message quotes it: it may carry an environment variable's value.
+//! Supported: `${stage}`, `${app}`, `${region}`, `${env:NAME}`,
+//! `${env:NAME, default}`, `${ssm:NAME}` and `${ssm:NAME, default}` (see
+//! `config::ssm`; the name may use `${app}`, `${stage}` and `${region}`);
+//! `$${` writes a literal `${`. Mapping keys are not interpolated. A node
+//! whose text changed is marked `interpolated` so that no later message
+//! quotes it: it may carry an environment variable's value or a secret from
+//! SSM.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use super::node::{Node, Pos, Value};
+use super::ssm::{self, Ssm, SsmRef};
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 
 /// The most text `${...}` may produce in one file, in bytes: the parser's
@@ -19,10 +23,14 @@ pub const MAX_EXPANDED_BYTES: usize = 8 * 1024 * 1024;
 
 /// The values `${...}` can name besides the environment.
 #[derive(Debug, Clone, Default)]
-pub struct Vars {
+pub struct Vars<'a> {
     pub app: Option<String>,
     pub stage: Option<String>,
     pub region: Option<String>,
+    /// What `${ssm:...}` becomes.
+    pub ssm: Ssm<'a>,
+    /// Every `${ssm:...}` met so far.
+    pub ssm_refs: RefCell<Vec<SsmRef>>,
     /// Bytes of interpolated text produced so far, against
     /// `MAX_EXPANDED_BYTES`.
     pub expanded: Cell<usize>,
@@ -42,11 +50,15 @@ pub fn interpolate_tree(
 ) {
     match &mut node.value {
         Value::Str(s) if s.contains("${") => {
+            let refs = vars.ssm_refs.borrow().len();
             if let Some(out) = interpolate_str(s, node.pos, path, vars, env, diags)
                 && out != *s
             {
                 *s = out;
                 node.interpolated = true;
+            }
+            if matches!(vars.ssm, Ssm::Offline) && vars.ssm_refs.borrow().len() > refs {
+                diags.pending.push(node.pos);
             }
         }
         Value::Seq(items) => {
@@ -93,7 +105,7 @@ pub fn interpolate_str(
         }
         out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
-        let Some(end) = after.find('}') else {
+        let Some(end) = closing_brace(after) else {
             diags.push(
                 Diagnostic::error(Some(pos), path, "unterminated `${` in a string")
                     .with_hint("close it with `}`, or write `$${` for a literal `${`"),
@@ -101,8 +113,12 @@ pub fn interpolate_str(
             return None;
         };
         let expr = after[..end].trim();
-        match resolve(expr, vars, env) {
-            Ok((v, from_env)) => {
+        let resolved = match expr.strip_prefix("ssm:") {
+            Some(spec) => resolve_ssm(spec, pos, path, vars),
+            None => resolve(expr, vars, env),
+        };
+        match resolved {
+            Ok((v, secret)) => {
                 let total = vars
                     .expanded
                     .get()
@@ -125,7 +141,7 @@ pub fn interpolate_str(
                     );
                     return None;
                 }
-                if from_env {
+                if secret {
                     diags.secrets.push(v.clone());
                 }
                 out.push_str(&v);
@@ -145,6 +161,90 @@ pub fn interpolate_str(
     vars.expanded
         .set(vars.expanded.get().saturating_add(out.len()));
     ok.then_some(out)
+}
+
+/// Where the `}` that closes a `${` is in `after` (the text after it):
+/// the first one, but for `${ssm:...}`, whose name may hold `${app}`,
+/// `${stage}` and `${region}`.
+fn closing_brace(after: &str) -> Option<usize> {
+    if !after.trim_start().starts_with("ssm:") {
+        return after.find('}');
+    }
+    let bytes = after.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `${ssm:NAME[, default]}`: the value (a secret when it came from SSM),
+/// the placeholder offline, or the default when the parameter was not
+/// found. Records the reference.
+fn resolve_ssm(
+    spec: &str,
+    pos: Pos,
+    path: &str,
+    vars: &Vars,
+) -> Result<(String, bool), Diagnostic> {
+    if matches!(vars.ssm, Ssm::Refused) {
+        return Err(ssm::refused(path));
+    }
+    let spec = builtins_in_name(spec, vars)?;
+    let (name, default) = match spec.split_once(',') {
+        Some((n, d)) => (n.trim(), Some(unquote(d.trim()).to_owned())),
+        None => (spec.trim(), None),
+    };
+    ssm::check_name(name)?;
+    vars.ssm_refs.borrow_mut().push(SsmRef {
+        name: name.to_owned(),
+        default: default.clone(),
+        pos,
+        path: path.to_owned(),
+    });
+    match (vars.ssm, default) {
+        (Ssm::Values(values), default) => match (values.get(name), default) {
+            (Some(v), _) => Ok((v.clone(), true)),
+            (None, Some(d)) => Ok((d, false)),
+            (None, None) => Err(ssm::missing(name, vars.region.as_deref())),
+        },
+        _ => Ok((ssm::placeholder(name), false)),
+    }
+}
+
+/// `${app}`, `${stage}` and `${region}` replaced in the text of a
+/// `${ssm:...}` (per-stage names: `/${app}/${stage}/db-password`).
+fn builtins_in_name(spec: &str, vars: &Vars) -> Result<String, Diagnostic> {
+    let mut out = String::with_capacity(spec.len());
+    let mut rest = spec;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find('}').unwrap_or(after.len());
+        let inner = after[..end].trim();
+        if !matches!(inner, "app" | "stage" | "region") {
+            return Err(Diagnostic::error(
+                None,
+                "",
+                format!("`${{{inner}}}` cannot be used inside `${{ssm:...}}`"),
+            )
+            .with_hint("a parameter name may use `${app}`, `${stage}` and `${region}`"));
+        }
+        out.push_str(&resolve(inner, vars, &|_| None)?.0);
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The value of one `${...}` and whether it came from the environment.
@@ -173,8 +273,8 @@ fn resolve(expr: &str, vars: &Vars, env: EnvLookup) -> Result<(String, bool), Di
         "stage" => &vars.stage,
         "region" => &vars.region,
         _ => {
-            let hint = match did_you_mean(expr, ["app", "stage", "region", "env"]) {
-                Some("env") | None => "known: `${app}`, `${stage}`, `${region}`, `${env:NAME}`, `${env:NAME, default}`; `$${` writes a literal `${`".to_owned(),
+            let hint = match did_you_mean(expr, ["app", "stage", "region", "env", "ssm"]) {
+                Some("env" | "ssm") | None => "known: `${app}`, `${stage}`, `${region}`, `${env:NAME}`, `${env:NAME, default}`, `${ssm:NAME}`, `${ssm:NAME, default}`; `$${` writes a literal `${`".to_owned(),
                 Some(s) => format!("did you mean `${{{s}}}`?"),
             };
             return Err(err(format!("unknown variable `${{{expr}}}`")).with_hint(hint));
@@ -274,5 +374,137 @@ mod tests {
         assert!(produced <= MAX_EXPANDED_BYTES, "{produced}");
         assert_eq!(d.items.len(), 1, "reported once: {:?}", d.items);
         assert!(d.items[0].message.contains("expands to more than 8 MiB"));
+    }
+
+    /// Interpolates `text` as the value of a node with `ssm`; the output,
+    /// the diagnostics, the references and whether the node is pending.
+    fn run_ssm(text: &str, ssm: Ssm) -> (Option<String>, Diagnostics, Vec<SsmRef>) {
+        let vars = Vars {
+            app: Some("chat".into()),
+            stage: Some("prod".into()),
+            region: Some("eu-west-1".into()),
+            ssm,
+            ..Vars::default()
+        };
+        let mut node = Node {
+            pos: Pos {
+                line: 3,
+                column: 5,
+                len: text.len() as u32,
+            },
+            value: Value::Str(text.to_owned()),
+            interpolated: false,
+        };
+        let mut d = Diagnostics::default();
+        interpolate_tree(&mut node, "tags.t", &vars, &|_| None, &mut d);
+        let out = match node.value {
+            Value::Str(s) if d.items.is_empty() => Some(s),
+            _ => None,
+        };
+        (out, d, vars.ssm_refs.into_inner())
+    }
+
+    #[test]
+    fn ssm_names_defaults_and_builtins_in_names() {
+        let (out, d, refs) = run_ssm(
+            "${ssm:/chat/db} ${ ssm:plain } ${ssm:/a/b, x, y z } ${ssm:/q, 'quoted, }' }",
+            Ssm::Offline,
+        );
+        assert_eq!(d.items, []);
+        assert_eq!(
+            out.as_deref(),
+            Some("ssm:/chat/db ssm:plain ssm:/a/b ssm:/q' }"),
+            "the default ends at the first `}}` after the name"
+        );
+        let got: Vec<(&str, Option<&str>)> = refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.default.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/chat/db", None),
+                ("plain", None),
+                ("/a/b", Some("x, y z")),
+                ("/q", Some("'quoted,"))
+            ]
+        );
+        assert_eq!(refs[0].path, "tags.t");
+        let (_, d, refs) = run_ssm("${ssm:/${app}/${ stage }/${region}/key}", Ssm::Offline);
+        assert_eq!(d.items, []);
+        assert_eq!(refs[0].name, "/chat/prod/eu-west-1/key");
+    }
+
+    #[test]
+    fn ssm_offline_is_a_placeholder_and_the_node_is_pending() {
+        let (out, d, refs) = run_ssm("key-${ssm:/chat/key}", Ssm::Offline);
+        assert_eq!(out.as_deref(), Some("key-ssm:/chat/key"));
+        assert_eq!(refs.len(), 1);
+        assert_eq!(d.pending.len(), 1, "{d:?}");
+        assert!(d.secrets.is_empty());
+        // Not pending: no `${ssm:...}`, or the values are known.
+        let (_, d, _) = run_ssm("${app}", Ssm::Offline);
+        assert!(d.pending.is_empty());
+        let values = ssm::SsmValues::from([("/chat/key".to_owned(), "s3cret-v".to_owned())]);
+        let (out, d, _) = run_ssm("key-${ssm:/chat/key}", Ssm::Values(&values));
+        assert_eq!(out.as_deref(), Some("key-s3cret-v"));
+        assert!(d.pending.is_empty());
+        assert_eq!(d.secrets, ["s3cret-v"]);
+    }
+
+    #[test]
+    fn ssm_values_defaults_and_missing_parameters() {
+        let values = ssm::SsmValues::from([("/found".to_owned(), "v4lue".to_owned())]);
+        let (out, d, _) = run_ssm("${ssm:/found, d}|${ssm:/gone, d f}", Ssm::Values(&values));
+        assert_eq!(out.as_deref(), Some("v4lue|d f"));
+        assert_eq!(d.secrets, ["v4lue"], "a default is not a secret");
+        let (out, d, _) = run_ssm("${ssm:/gone} ${ssm:/also-gone}", Ssm::Values(&values));
+        assert!(out.is_none());
+        assert_eq!(d.items.len(), 2);
+        assert!(
+            d.items[0]
+                .message
+                .contains("`/gone` does not exist in eu-west-1")
+        );
+        assert!(d.items[1].message.contains("`/also-gone`"));
+        assert_eq!(d.items[0].path, "tags.t");
+    }
+
+    #[test]
+    fn ssm_malformed_is_an_error_at_the_value() {
+        for (text, says) in [
+            ("${ssm:}", "names no parameter"),
+            ("${ssm:a b}", "is not an SSM parameter name"),
+            ("${ssm:/a/b:2}", "is not an SSM parameter name"),
+            ("${ssm:/a", "unterminated"),
+            ("${ssm:/${env:X}/b}", "cannot be used inside"),
+            ("${ssm:/${nope}}", "cannot be used inside"),
+        ] {
+            let (out, d, refs) = run_ssm(text, Ssm::Offline);
+            assert!(out.is_none(), "{text}");
+            assert!(
+                d.items.iter().any(|i| i.message.contains(says)),
+                "{text}: {:?}",
+                d.items
+            );
+            assert_eq!(d.items[0].pos.map(|p| p.line), Some(3), "{text}");
+            assert!(refs.is_empty(), "{text}");
+        }
+        let (out, d, refs) = run_ssm("$${ssm:/literal} ${ssm}", Ssm::Offline);
+        assert!(out.is_none());
+        assert!(refs.is_empty());
+        let hint = d.items[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("`${ssm:NAME, default}`"), "{hint}");
+        let (out, _, refs) = run_ssm("$${ssm:/literal}", Ssm::Offline);
+        assert_eq!(out.as_deref(), Some("${ssm:/literal}"));
+        assert!(refs.is_empty());
+    }
+
+    #[test]
+    fn ssm_refused_where_the_deployment_is_named() {
+        let (out, d, refs) = run_ssm("${ssm:/chat/name}", Ssm::Refused);
+        assert!(out.is_none());
+        assert!(refs.is_empty());
+        assert!(d.items[0].message.contains("`tags` cannot come from SSM"));
     }
 }

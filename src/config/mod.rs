@@ -5,7 +5,8 @@
 //! every diagnostic it found, and the model only when there are no errors.
 //! Each stage is its own module:
 //! - `node`: YAML text to a positioned tree (serde-saphyr, with budgets);
-//! - `interpolate`: `${...}` in string values;
+//! - `interpolate`: `${...}` in string values (`ssm`: the values from SSM
+//!   Parameter Store, read by the commands and handed in);
 //! - `read` + `raw`: the tree to typed raw structs (the JSON Schema's source);
 //! - `validate`: meaning, merges and names, into `model`;
 //! - `handler`: what a handler string names in a code directory.
@@ -22,6 +23,7 @@ pub mod node;
 pub mod raw;
 pub mod read;
 pub mod runtimes;
+pub mod ssm;
 pub mod validate;
 
 use std::io::Read;
@@ -32,6 +34,7 @@ use interpolate::{EnvLookup, Vars, interpolate_str, interpolate_tree};
 use model::Config;
 use node::{Node, Pos, Value};
 use read::Reader;
+use ssm::{Ssm, SsmRef, SsmValues};
 
 pub use identity::{load_identity, load_identity_text};
 
@@ -61,23 +64,60 @@ pub struct Loaded {
     pub diagnostics: Diagnostics,
     /// Present only when there is no error.
     pub config: Option<Config>,
+    /// Every `${ssm:...}` in the file (that interpolation reached).
+    pub ssm: Vec<SsmRef>,
 }
 
+/// Loads offline: `${ssm:...}` is a placeholder (see `config::ssm`).
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
-    load_with(path, opts, load_text)
+    load_with(path, opts, Ssm::Offline, load_text_ssm)
 }
 
-/// Reads the file at `path` and turns its text into a model with `stages`.
-fn load_with(
+/// Loads with the values read from SSM Parameter Store for the names that
+/// `load` found (`Loaded::ssm`); a name without a value does not exist.
+pub fn load_resolved(path: &Path, opts: &LoadOptions, values: &SsmValues) -> Loaded {
+    load_with(path, opts, Ssm::Values(values), load_text_ssm)
+}
+
+/// Loads with the values of `${ssm:...}`: offline first; when the file
+/// names parameters, asks `read` for those not in `known` (with the config
+/// loaded offline, for its region and names), adds what it found to
+/// `known`, and loads again with them. Parameters that were not found are
+/// asked for again next time: they may have been created since. Ends with
+/// `read`'s error when it fails.
+pub fn load_reading<E>(
     path: &Path,
     opts: &LoadOptions,
-    stages: fn(&Path, &str, &LoadOptions, &mut Diagnostics) -> Option<Config>,
-) -> Loaded {
+    known: &mut SsmValues,
+    read: impl FnOnce(&Config, &[String]) -> Result<SsmValues, E>,
+) -> Result<Loaded, E> {
+    let offline = load(path, opts);
+    let Some(config) = offline.config.as_ref().filter(|_| !offline.ssm.is_empty()) else {
+        return Ok(offline);
+    };
+    let wanted: Vec<String> = ssm::names(&offline.ssm)
+        .into_iter()
+        .filter(|name| !known.contains_key(name))
+        .collect();
+    if !wanted.is_empty() {
+        known.extend(read(config, &wanted)?);
+    }
+    Ok(load_resolved(path, opts, known))
+}
+
+/// The stages from text to model: `path`, `text`, the options, what
+/// `${ssm:...}` becomes; they fill in the diagnostics and the references.
+type Stages =
+    fn(&Path, &str, &LoadOptions, Ssm, &mut Diagnostics, &mut Vec<SsmRef>) -> Option<Config>;
+
+/// Reads the file at `path` and turns its text into a model with `stages`.
+fn load_with(path: &Path, opts: &LoadOptions, ssm: Ssm, stages: Stages) -> Loaded {
     let mut diags = Diagnostics::default();
+    let mut refs = Vec::new();
     let source = read_source(path, &mut diags);
     let config = source
         .as_deref()
-        .and_then(|text| stages(path, text, opts, &mut diags));
+        .and_then(|text| stages(path, text, opts, ssm, &mut diags, &mut refs));
     diags.redact();
     diags.sort();
     Loaded {
@@ -85,19 +125,33 @@ fn load_with(
         source,
         config: config.filter(|_| !diags.has_errors()),
         diagnostics: diags,
+        ssm: refs,
     }
 }
 
-/// Loads from text already in memory (tests, fuzzing). `path` locates
-/// relative `code` directories.
+/// Loads from text already in memory (tests, fuzzing), offline. `path`
+/// locates relative `code` directories.
 pub fn load_text(
     path: &Path,
     text: &str,
     opts: &LoadOptions,
     diags: &mut Diagnostics,
 ) -> Option<Config> {
+    load_text_ssm(path, text, opts, Ssm::Offline, diags, &mut Vec::new())
+}
+
+/// `load_text` with `${ssm:...}` as `ssm` says; the references found go
+/// to `refs`.
+pub fn load_text_ssm(
+    path: &Path,
+    text: &str,
+    opts: &LoadOptions,
+    ssm: Ssm,
+    diags: &mut Diagnostics,
+    refs: &mut Vec<SsmRef>,
+) -> Option<Config> {
     let mut root = parse(text, diags)?;
-    interpolate(&mut root, opts, diags);
+    *refs = interpolate(&mut root, opts, ssm, diags);
     let mut r = Reader { diags };
     let raw = raw::read_config(&mut r, &root)?;
     let dir = config_dir(path);
@@ -134,10 +188,22 @@ fn parse(text: &str, diags: &mut Diagnostics) -> Option<Node> {
 }
 
 /// Replaces every `${...}` in the tree: `app`, `stage` and `region` first,
-/// since the rest of the file may use them.
-fn interpolate(root: &mut Node, opts: &LoadOptions, diags: &mut Diagnostics) {
-    let no_vars = Vars::default();
-    let mut vars = Vars::default();
+/// since the rest of the file may use them. Returns the `${ssm:...}`
+/// references; none may be in `app`, `stage`, `region` or `domain`.
+fn interpolate(
+    root: &mut Node,
+    opts: &LoadOptions,
+    ssm: Ssm,
+    diags: &mut Diagnostics,
+) -> Vec<SsmRef> {
+    let no_vars = Vars {
+        ssm: Ssm::Refused,
+        ..Vars::default()
+    };
+    let mut vars = Vars {
+        ssm,
+        ..Vars::default()
+    };
     for key in ["app", "stage", "region"] {
         if let Some(n) = top_level(root, key) {
             if let Value::Str(s) = &n.value
@@ -174,9 +240,11 @@ fn interpolate(root: &mut Node, opts: &LoadOptions, diags: &mut Diagnostics) {
             .iter_mut()
             .filter(|e| !["app", "stage", "region"].contains(&e.key.as_str()))
         {
+            vars.ssm = if e.key == "domain" { Ssm::Refused } else { ssm };
             interpolate_tree(&mut e.value, &e.key, &vars, opts.env, diags);
         }
     }
+    vars.ssm_refs.into_inner()
 }
 
 /// The directory of the config file: `code` paths are relative to it.

@@ -9,7 +9,9 @@
 //!   build cache makes unchanged functions cheap, and a save that changes
 //!   nothing restarts nothing.
 //! - A change to the config file loads it again the way dev loaded it
-//!   (`ConfigSource`): invalid, the diagnostics are reported and the old
+//!   (`ConfigSource`; `${ssm:...}` with the values read at start, and
+//!   parameters it did not read yet read then): invalid, the
+//!   diagnostics are reported and the old
 //!   config keeps serving; valid, every function whose package or settings
 //!   changed is replaced (new functions added), then the gateway gets the
 //!   new routes (`Gateway::set_api`). Connections stay open.
@@ -27,7 +29,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
@@ -38,33 +40,80 @@ use super::runtime::Pool;
 use super::serve::{self, Options, Running, Server};
 use crate::build;
 use crate::config::model::{CodeKind, Config, Function};
+use crate::config::ssm::SsmValues;
 use crate::config::{self, LoadOptions, Loaded};
 
 /// How long the files must be quiet before a reload starts.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Where the config comes from and how dev loaded it (`--stage`,
-/// `--region`, the region of the environment): a reload loads it the same
-/// way, `${env:...}` from the process environment.
+/// `--region`, the region of the environment, the SSM parameters): a
+/// reload loads it the same way, `${env:...}` from the process
+/// environment.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSource {
     pub file: PathBuf,
     pub stage: Option<String>,
     pub region: Option<String>,
     pub env_region: Option<String>,
+    /// How `${ssm:...}` is read; `None`: offline, placeholders.
+    pub ssm: Option<Parameters>,
+}
+
+/// Reads SSM parameters: the values of those of the names that exist,
+/// given the config loaded offline. Blocks; the error is a message.
+pub type ReadParameters =
+    Arc<dyn Fn(&Config, &[String]) -> Result<SsmValues, String> + Send + Sync>;
+
+/// The SSM parameters of a `dev` session: read once, at start or at the
+/// first reload that names them.
+#[derive(Clone)]
+pub struct Parameters {
+    pub read: ReadParameters,
+    /// Every value read so far.
+    pub known: Arc<Mutex<SsmValues>>,
+}
+
+impl std::fmt::Debug for Parameters {
+    /// The names only: the values are secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Parameters")
+            .field("known", &known.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigSource {
-    /// `config::load` with these options.
-    pub fn load(&self) -> Loaded {
+    /// Loads the config with these options; fails only when SSM could not
+    /// be read.
+    pub fn load(&self) -> Result<Loaded, String> {
+        match &self.ssm {
+            None => Ok(self.with_options(|opts| config::load(&self.file, opts))),
+            Some(p) => {
+                let mut known = p.known.lock().unwrap_or_else(|e| e.into_inner());
+                self.load_reading(&mut known, |config, names| (p.read)(config, names))
+            }
+        }
+    }
+
+    /// `config::load_reading` with these options.
+    pub fn load_reading<E>(
+        &self,
+        known: &mut SsmValues,
+        read: impl FnOnce(&Config, &[String]) -> Result<SsmValues, E>,
+    ) -> Result<Loaded, E> {
+        self.with_options(|opts| config::load_reading(&self.file, opts, known, read))
+    }
+
+    fn with_options<T>(&self, f: impl FnOnce(&LoadOptions) -> T) -> T {
         let lookup = |name: &str| std::env::var(name).ok();
-        let opts = LoadOptions {
+        f(&LoadOptions {
             stage: self.stage.as_deref(),
             region: self.region.as_deref(),
             env_region: self.env_region.as_deref(),
             env: &lookup,
-        };
-        config::load(&self.file, &opts)
+        })
     }
 }
 
@@ -194,7 +243,8 @@ impl State {
         let started = Instant::now();
         let source = self.source.clone();
         let mut loaded = match tokio::task::spawn_blocking(move || source.load()).await {
-            Ok(loaded) => loaded,
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(e)) => return (self.on_note)(Note::Failed(format!("reading SSM: {e}"))),
             Err(e) => return (self.on_note)(Note::Failed(format!("loading the config: {e}"))),
         };
         let Some(config) = loaded.config.take() else {

@@ -45,6 +45,7 @@ fn label(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 
@@ -87,6 +88,7 @@ fn rich(out: &mut String, file: &Path, source: Option<&str>, d: &Diagnostic, pai
     let (title_code, caret_code) = match d.severity {
         Severity::Error => ("1;31", "1;31"),
         Severity::Warning => ("1;33", "1;33"),
+        Severity::Note => ("1;36", "1;36"),
     };
     let _ = writeln!(
         out,

@@ -11,7 +11,8 @@
 //! `progress` (apply's events), `report` (what apply did), `outputs`,
 //! `logs` (the lines of `wsdeploy logs`),
 //! `errors` (the one error path of every command), `summary` (a valid
-//! config).
+//! config). `secrets` masks the values read from SSM in all of it: every
+//! write below passes through it.
 
 pub mod diagnostics;
 pub mod errors;
@@ -20,6 +21,7 @@ pub mod outputs;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod secrets;
 pub mod summary;
 
 use std::io::{IsTerminal, Write};
@@ -59,17 +61,16 @@ impl Printer {
         }
     }
 
-    /// Writes data to stdout. A closed pipe (`wsdeploy schema | head`) is
-    /// not an error worth reporting.
+    /// Writes data to stdout, secrets masked.
     pub fn data(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        stdout(&secrets::mask(text));
     }
 
     /// Writes data to stdout and flushes it, and says whether that
     /// worked: a command that streams (`logs --follow | head -1`) stops
     /// when the reader has gone (`BrokenPipe`).
     pub fn stream(&self, text: &str) -> std::io::Result<()> {
+        let text = secrets::mask(text);
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).and_then(|()| out.flush())
     }
@@ -82,13 +83,16 @@ impl Printer {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
+    /// One JSON document on stdout, its strings masked (`secrets`).
     pub fn json(&self, value: &serde_json::Value) {
-        let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+        let mut value = value.clone();
+        secrets::mask_json(&mut value);
+        let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
         s.push('\n');
-        self.data(&s);
+        stdout(&s);
     }
 
-    /// Writes a message to stderr.
+    /// Writes a message to stderr, secrets masked.
     pub fn message(&self, text: &str) {
         say(text);
     }
@@ -98,11 +102,27 @@ impl Printer {
     }
 }
 
-/// Writes a message to stderr, for code that has no printer (the signal
-/// handler).
+/// Writes a message to stderr, secrets masked, for code that has no
+/// printer (the signal handler).
 pub fn say(text: &str) {
+    let text = secrets::mask(text);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// One JSON object on one line of stdout, its strings masked, for streams
+/// of events (`dev --output json`).
+pub fn json_line(value: &serde_json::Value) {
+    let mut value = value.clone();
+    secrets::mask_json(&mut value);
+    stdout(&format!("{value}\n"));
+}
+
+/// Writes to stdout as it is (already masked), flushed. A closed pipe
+/// (`wsdeploy schema | head`) is not an error worth reporting.
+fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The line that says a package is ready: `  built chat-dev-connect with

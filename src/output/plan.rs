@@ -3,13 +3,17 @@
 //! docs/commands.md).
 //!
 //! Sensitive values (environment variables) are shown as `(sensitive)`:
-//! that a value changed, never what it was or becomes.
+//! that a value changed, never what it was or becomes. So is any field
+//! whose old or new value holds a secret read from SSM (`secrets`): when a
+//! parameter changes, the live value still holds the one it replaces,
+//! which this run did not read and could not mask on its own.
 
 use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::plan::{Op, Plan};
+use super::secrets;
+use crate::plan::{Change, Op, Plan};
 
 const SENSITIVE: &str = "(sensitive)";
 
@@ -22,12 +26,25 @@ fn sigil(op: Op) -> &'static str {
     }
 }
 
+/// An environment variable, or a field whose old or new value holds a
+/// secret.
+fn is_sensitive(c: &Change) -> bool {
+    c.sensitive
+        || [&c.old, &c.new]
+            .into_iter()
+            .flatten()
+            .any(|v| secrets::holds(v))
+}
+
 fn value(v: &Option<String>, sensitive: bool) -> String {
     match v {
         None => "(none)".to_owned(),
         Some(_) if sensitive => SENSITIVE.to_owned(),
         Some(s) if s.is_empty() => "\"\"".to_owned(),
         Some(s) => {
+            // Masked before the cut, which would leave part of a long
+            // secret that no later mask recognises.
+            let s = secrets::mask_value(s);
             let one_line: String = s.chars().take(120).collect();
             if s.chars().count() > 120 {
                 format!("{one_line}…")
@@ -58,16 +75,17 @@ pub fn text(plan: &Plan) -> String {
         }
         out.push('\n');
         for c in &a.changes {
+            let sensitive = is_sensitive(c);
             let _ = match (&c.old, &c.new) {
                 (None, Some(_)) if a.op == Op::Create => {
-                    writeln!(out, "      {}: {}", c.field, value(&c.new, c.sensitive))
+                    writeln!(out, "      {}: {}", c.field, value(&c.new, sensitive))
                 }
                 _ => writeln!(
                     out,
                     "      {}: {} -> {}",
                     c.field,
-                    value(&c.old, c.sensitive),
-                    value(&c.new, c.sensitive)
+                    value(&c.old, sensitive),
+                    value(&c.new, sensitive)
                 ),
             };
         }
@@ -92,12 +110,15 @@ pub fn json(plan: &Plan) -> serde_json::Value {
                 "kind": a.resource.kind(),
                 "name": a.resource.name(),
                 "reason": a.reason,
-                "changes": a.changes.iter().map(|c| json!({
-                    "field": c.field,
-                    "old": if c.sensitive { c.old.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.old.clone() },
-                    "new": if c.sensitive { c.new.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.new.clone() },
-                    "sensitive": c.sensitive,
-                })).collect::<Vec<_>>(),
+                "changes": a.changes.iter().map(|c| {
+                    let sensitive = is_sensitive(c);
+                    json!({
+                        "field": c.field,
+                        "old": if sensitive { c.old.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.old.clone() },
+                        "new": if sensitive { c.new.as_ref().map(|_| SENSITIVE.to_owned()) } else { c.new.clone() },
+                        "sensitive": sensitive,
+                    })
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();

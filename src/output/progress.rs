@@ -54,12 +54,12 @@ impl<'p> Progress<'p> {
         }
     }
 
-    /// A line that does not tear the spinner.
+    /// A line that does not tear the spinner, secrets masked.
     fn line(&self, text: &str) {
         let mut printed = false;
         self.with_run(|run| {
             if let Some(b) = &run.bar {
-                b.println(text);
+                b.println(super::secrets::mask(text));
                 printed = true;
             }
         });
@@ -150,9 +150,9 @@ impl Reporter for Progress<'_> {
         match e {
             Event::Started { op, resource } => self.with_run(|run| {
                 if let Some(b) = &run.bar {
-                    b.set_message(
-                        format!("{op:?} {} {}", resource.kind(), resource.name()).to_lowercase(),
-                    );
+                    let text =
+                        format!("{op:?} {} {}", resource.kind(), resource.name()).to_lowercase();
+                    b.set_message(super::secrets::mask(&text).into_owned());
                 }
             }),
             Event::Done {
@@ -179,7 +179,7 @@ impl Reporter for Progress<'_> {
             Event::Waiting { resource, message } => {
                 self.with_run(|run| {
                     if let Some(b) = &run.bar {
-                        b.set_message(message.clone());
+                        b.set_message(super::secrets::mask(&message).into_owned());
                     }
                 });
                 self.line(&format!(

@@ -75,7 +75,7 @@ impl App {
             file: dir.join("wsdeploy.yml"),
             ..ConfigSource::default()
         };
-        let loaded = source.load();
+        let loaded = source.load().unwrap();
         let config = loaded
             .config
             .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics.items));
