@@ -116,8 +116,9 @@ pub enum Command {
         /// Keep reading and printing new events until Ctrl-C.
         #[arg(long)]
         follow: bool,
-        /// Only events that match this CloudWatch Logs filter pattern (e.g. ERROR).
-        #[arg(long, value_name = "PATTERN")]
+        /// Only events that match this CloudWatch Logs filter pattern (e.g. ERROR,
+        /// or -DEBUG to leave out, or { $.level = "ERROR" }).
+        #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
         filter: Option<String>,
         /// Also read the stage's access log (`api.accessLog`); alone when no function is named.
         #[arg(long)]

@@ -541,9 +541,14 @@ async fn filter_log_events_pages_interleaves_and_bounds_time_inclusively() {
     put_events(&client, &group, "b", start + 100, &["b0", "b1"]).await;
     put_events(&client, &group, "c", start - 100, &["c0"]).await;
 
-    // Pages of 2 (the emulator's page size), events in time order across streams.
+    // One page by default (the emulator's `events_page_size` is moto's
+    // 10,000), events in time order across streams.
     let all = client.filter_log_events().log_group_name(&group);
     let (events, pages) = filter_all(all.clone()).await.expect("FilterLogEvents");
+    assert_eq!(messages(&events), ["c0", "a0", "a1", "a2", "b0", "b1"]);
+    assert_eq!(pages, [6]);
+    // Pages of 2 when asked, still in time order.
+    let (events, pages) = filter_all(all.clone().limit(2)).await.expect("limit 2");
     assert_eq!(messages(&events), ["c0", "a0", "a1", "a2", "b0", "b1"]);
     assert_eq!(pages, [2, 2, 2]);
     assert_eq!(events[4].log_stream_name(), Some("b"));

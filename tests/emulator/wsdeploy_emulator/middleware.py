@@ -121,7 +121,9 @@ class EmulatorMiddleware:
             if call.mutating and not STATE.admit_mutation():
                 self.hold_while_frozen()
             self.inject(call, body, faults)
-            body = pagination.limit_request(call, environ, body, faults["page_size"])
+            body = pagination.limit_request(
+                call, environ, body, pagination.page_size_for(call, faults)
+            )
             pagination.check_token(call, environ, body)
             status, headers, answer = self.forward(environ, body)
             if 200 <= status < 300:
@@ -295,7 +297,9 @@ class EmulatorMiddleware:
                 answer = json.dumps(_strip_nulls(json.loads(answer))).encode()
             except ValueError:
                 pass
-        return pagination.paginate_response(call, environ, body, answer, faults["page_size"])
+        return pagination.paginate_response(
+            call, environ, body, answer, pagination.page_size_for(call, faults)
+        )
 
     # -- control endpoint ---------------------------------------------------
 

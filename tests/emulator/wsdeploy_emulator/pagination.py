@@ -38,6 +38,19 @@ NATIVE_LIMITS: dict[tuple[str, str], tuple[str, str]] = {
     ("logs", "FilterLogEvents"): ("json", "limit"),
 }
 
+# Pages of log events are bounded by their own setting, ``events_page_size``
+# (default: moto's own, 10,000): AWS returns up to 10,000 events or 1 MB a
+# page, and a reader held to FilterLogEvents' 5 calls a second must not be
+# made to read thousands of events two at a time.
+EVENTS = ("logs", "FilterLogEvents")
+
+
+def page_size_for(call: Call, faults: dict[str, Any]) -> int | None:
+    """The page size that applies to this call."""
+    if (call.service, call.operation) == EVENTS:
+        return faults.get("events_page_size")
+    return faults["page_size"]
+
 
 @dataclass(frozen=True)
 class Pager:

@@ -67,6 +67,11 @@ FIELDS: dict[str, tuple[Any, Any, str]] = {
         2,
         "largest page returned by paginated list calls; null = moto's own",
     ),
+    "events_page_size": (
+        (int, type(None)),
+        None,
+        "largest page of FilterLogEvents; null = moto's own (10,000 events)",
+    ),
     "seed": ((int, type(None)), None, "seed of the random faults; null = random"),
     "stale_revisions": (
         int,
@@ -132,8 +137,8 @@ def _coerce(name: str, value: Any) -> Any:
         raise SettingsError(f"`{name}` must not be negative")
     if name in ("throttle_rate", "conflict_rate") and value > 1:
         raise SettingsError(f"`{name}` is a probability between 0 and 1")
-    if name == "page_size" and value == 0:
-        raise SettingsError("`page_size` must be at least 1 (or null)")
+    if name in ("page_size", "events_page_size") and value == 0:
+        raise SettingsError(f"`{name}` must be at least 1 (or null)")
     return value
 
 
