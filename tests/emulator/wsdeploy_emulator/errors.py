@@ -20,7 +20,7 @@ XML_NAMESPACES = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "route53": "https://route53.amazonaws.com/doc/2013-04-01/",
 }
-JSON_11_SERVICES = {"acm", "logs"}
+JSON_11_SERVICES = {"acm", "logs", "ssm"}
 
 CONCURRENT_MODIFICATION = (
     "Unable to complete operation due to concurrent modification. Please try again later."
