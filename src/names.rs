@@ -56,6 +56,15 @@ pub fn reference_of_arn(arn: &str, app: &str, stage: &str) -> Option<String> {
     })
 }
 
+/// The function of this app a reference names (`name` for `name` and
+/// `name:live`), or `None` for an external function's ARN.
+pub fn own_function(reference: &str) -> Option<&str> {
+    if reference.starts_with("arn:") {
+        return None;
+    }
+    Some(reference.split(':').next().unwrap_or(reference))
+}
+
 /// The function ARN in an integration or authorizer URI (or the ARN
 /// itself).
 pub fn arn_of_uri(uri: &str) -> &str {
@@ -290,6 +299,12 @@ mod tests {
         let other = format!("{base}:existing");
         assert_eq!(of(other.clone()), Some(other));
         assert_eq!(of("https://example.com".to_owned()), None);
+        assert_eq!(
+            own_function("chat-dev-connect:live"),
+            Some("chat-dev-connect")
+        );
+        assert_eq!(own_function("chat-dev-connect"), Some("chat-dev-connect"));
+        assert_eq!(own_function(&format!("{base}:x")), None);
         let uri = format!(
             "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{base}:f/invocations"
         );

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::names::own_function;
 use crate::state::{Function, Live, Permission, State};
 
 use super::diff::{action, change, diff_map, tag_changes};
@@ -226,10 +227,9 @@ pub(super) fn plan_permissions(desired: &State, observed: &State, out: &mut Vec<
     for (func, have_all) in &observed.permissions {
         // A function of ours being deleted takes its policies with it
         // (an external function's statements are always taken out).
-        let base = func.split(':').next().unwrap_or(func);
-        let deleted = !func.starts_with("arn:")
-            && observed.functions.contains_key(base)
-            && !desired.functions.contains_key(base);
+        let deleted = own_function(func).is_some_and(|f| {
+            observed.functions.contains_key(f) && !desired.functions.contains_key(f)
+        });
         if deleted {
             continue;
         }

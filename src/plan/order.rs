@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::names::function_log_group;
+use crate::names::{function_log_group, own_function};
 use crate::state::{Authorization, State};
 
 use super::{Action, Op, Resource};
@@ -176,13 +176,12 @@ impl<'a> Index<'a> {
     /// The actions a function reference (`name`, `name:live`, an external
     /// ARN) needs done first: the function's, and its alias's.
     fn function(&self, reference: &str) -> Vec<usize> {
-        if reference.starts_with("arn:") {
+        let Some(name) = own_function(reference) else {
             return Vec::new();
-        }
-        let (name, alias) = match reference.split_once(':') {
-            Some((name, _)) => (name, self.find(Resource::Alias(name.to_owned()))),
-            None => (reference, None),
         };
+        let alias = (name != reference)
+            .then(|| self.find(Resource::Alias(name.to_owned())))
+            .flatten();
         self.find(Resource::Function(name.to_owned()))
             .into_iter()
             .chain(alias)

@@ -22,7 +22,9 @@ pub(crate) mod logs;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::names::LIVE_ALIAS;
+use futures_util::future::try_join_all;
+
+use crate::names::{LIVE_ALIAS, own_function};
 
 use futures_util::FutureExt;
 
@@ -167,17 +169,7 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         .collect();
     // An alias the API still invokes that the config no longer wants
     // (provisioned concurrency taken out): read it, so it is removed.
-    for name in api.iter().flat_map(aliases_invoked) {
-        if let Some(f) = functions.get_mut(&name).filter(|f| f.live.is_none()) {
-            let own_path = crate::names::role_path(&config.app, stage);
-            if let Some((live, policy)) = live::read_live(aws, f, &own_path).await? {
-                f.live = Some(live);
-                if !policy.is_empty() {
-                    permissions.insert(format!("{name}:{LIVE_ALIAS}"), policy);
-                }
-            }
-        }
-    }
+    read_dropped_aliases(aws, config, api.as_ref(), &mut functions, &mut permissions).await?;
     Ok(Observed {
         state: State {
             roles,
@@ -193,6 +185,39 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     })
 }
 
+/// Reads the alias `live` of each function of ours the live API invokes
+/// through it but whose alias was not read (the config no longer gives it
+/// provisioned concurrency), all at once.
+async fn read_dropped_aliases(
+    aws: &Aws,
+    config: &Config,
+    api: Option<&Api>,
+    functions: &mut BTreeMap<String, Function>,
+    permissions: &mut BTreeMap<String, BTreeMap<String, Permission>>,
+) -> Result<(), AwsError> {
+    let own_path = crate::names::role_path(&config.app, &config.stage);
+    let dropped: Vec<&Function> = api
+        .into_iter()
+        .flat_map(aliases_invoked)
+        .filter_map(|name| functions.get(&name))
+        .filter(|f| f.live.is_none())
+        .collect();
+    let read = try_join_all(dropped.iter().map(|f| live::read_live(aws, f, &own_path))).await?;
+    let names: Vec<String> = dropped.iter().map(|f| f.name.clone()).collect();
+    for (name, found) in names.into_iter().zip(read) {
+        let Some((live, policy)) = found else {
+            continue;
+        };
+        if !policy.is_empty() {
+            permissions.insert(format!("{name}:{LIVE_ALIAS}"), policy);
+        }
+        if let Some(f) = functions.get_mut(&name) {
+            f.live = Some(live);
+        }
+    }
+    Ok(())
+}
+
 /// The functions whose alias `live` the API invokes (an integration or
 /// the authorizer targets `name:live`).
 fn aliases_invoked(api: &Api) -> Vec<String> {
@@ -200,8 +225,8 @@ fn aliases_invoked(api: &Api) -> Vec<String> {
     api.integrations
         .keys()
         .chain(authorizers)
-        .filter_map(|r| r.strip_suffix(&format!(":{LIVE_ALIAS}")))
-        .filter(|r| !r.starts_with("arn:"))
+        .filter(|r| r.ends_with(&format!(":{LIVE_ALIAS}")))
+        .filter_map(|r| own_function(r))
         .map(str::to_owned)
         .collect()
 }
