@@ -185,6 +185,12 @@ async fn every_setting_is_deployed_and_a_second_deploy_writes_nothing() {
         doc.contains("xray:PutTraceSegments") && doc.contains("ec2:CreateNetworkInterface"),
         "{doc}"
     );
+    // Logs access to its own log group only.
+    assert!(
+        doc.contains(&format!("log-group:/aws/lambda/{}", app.function()))
+            && !doc.contains("log-group:*"),
+        "{doc}"
+    );
 
     // The integration invokes the alias, with its timeout.
     let out = ok(app.run(&em, &["info", "--output", "json"]));
@@ -194,6 +200,25 @@ async fn every_setting_is_deployed_and_a_second_deploy_writes_nothing() {
             .as_str()
             .is_some_and(|a| a.ends_with(":live")),
         "{info}"
+    );
+    let api_id = info["url"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("wss://"))
+        .and_then(|u| u.split('.').next())
+        .unwrap()
+        .to_owned();
+    let integrations = aws_sdk_apigatewayv2::Client::new(&em.sdk_config())
+        .get_integrations()
+        .api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    let integration = &integrations.items()[0];
+    assert_eq!(integration.timeout_in_millis(), Some(10_000));
+    assert!(
+        integration
+            .integration_uri()
+            .is_some_and(|u| u.ends_with(":live/invocations"))
     );
 
     // A second deploy writes nothing at all.
