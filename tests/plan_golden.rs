@@ -293,3 +293,91 @@ fn removing_keeps_the_phase_order() {
         assert_eq!(w.prefix, first_of_phase, "{}", waits_text(&p, &waits));
     }
 }
+
+/// Live state narrower than the config in each way IAM can widen, and one
+/// change that narrows: the plan marks the four and not the fifth.
+#[test]
+fn iam_widening_changes_are_marked_and_narrowing_ones_are_not() {
+    let mut obs = in_sync_chat();
+    let statements = |s: &mut State, role: &str| -> Vec<serde_json::Value> {
+        s.roles.get_mut(role).unwrap().policies["wsdeploy"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let set_statements = |s: &mut State, role: &str, v: Vec<serde_json::Value>| {
+        s.roles
+            .get_mut(role)
+            .unwrap()
+            .policies
+            .get_mut("wsdeploy")
+            .unwrap()["Statement"] = serde_json::Value::Array(v);
+    };
+    // Live lacks dynamodb:Scan: the config adds it.
+    let mut send = statements(&mut obs, "chat-dev-sendMessage");
+    for st in &mut send {
+        if let Some(actions) = st["Action"].as_array_mut() {
+            actions.retain(|a| a != "dynamodb:Scan");
+        }
+    }
+    set_statements(&mut obs, "chat-dev-sendMessage", send);
+    // Live has an extra action the config drops: narrowing, not marked.
+    let mut disconnect = statements(&mut obs, "chat-dev-disconnect");
+    for st in &mut disconnect {
+        if let Some(actions) = st["Action"].as_array_mut()
+            && actions.iter().any(|a| a == "dynamodb:DeleteItem")
+        {
+            actions.push("dynamodb:Scan".into());
+        }
+    }
+    set_statements(&mut obs, "chat-dev-disconnect", disconnect);
+    // A boundary set by hand that the config does not have.
+    obs.roles
+        .get_mut("chat-dev-connect")
+        .unwrap()
+        .permissions_boundary = Some("arn:aws:iam::123456789012:policy/boundary".to_owned());
+    // An invoke permission narrower than the one the config asks for.
+    let p = obs
+        .permissions
+        .get_mut("chat-dev-connect")
+        .unwrap()
+        .get_mut("wsdeploy-invoke")
+        .unwrap();
+    p.source_arn = format!("arn:aws:execute-api:us-east-1:123456789012:{API_ID}/*/$connect");
+    let c = config("fixtures/chat/wsdeploy.yml");
+    let mut want = desired::build(&c, &context(&c, Some(API_ID)));
+    // A managed policy the config attaches.
+    want.roles
+        .get_mut("chat-dev-default")
+        .unwrap()
+        .managed_policies
+        .insert("arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess".to_owned());
+    let p = plan::plan(&want, &obs);
+    let marked: Vec<String> = p
+        .actions
+        .iter()
+        .filter(|a| !a.widens.is_empty())
+        .map(|a| format!("{} {}", a.resource.kind(), a.resource.name()))
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            "role chat-dev-connect",
+            "role chat-dev-default",
+            "role policy chat-dev-sendMessage/wsdeploy",
+            "permission chat-dev-connect/wsdeploy-invoke",
+        ],
+        "{}",
+        render::text(&p)
+    );
+    let narrowed = p
+        .actions
+        .iter()
+        .find(|a| {
+            a.resource == Resource::RolePolicy("chat-dev-disconnect".into(), "wsdeploy".into())
+        })
+        .expect("the narrowing update is planned");
+    assert!(narrowed.widens.is_empty());
+    assert_eq!(render::json(&p)["iamWidening"], 4);
+    snap("chat_iam_widening", &p);
+}

@@ -1,6 +1,6 @@
-//! A plan for people (`+` / `~` / `-` / `±` lines with per-field changes
-//! and a summary) and for programs (a stable JSON document, described in
-//! docs/commands.md).
+//! A plan for people (`+` / `~` / `-` / `±` lines with per-field changes,
+//! `!` lines under what widens IAM, and a summary) and for programs (a
+//! stable JSON document, described in docs/commands.md).
 //!
 //! Sensitive values (environment variables) are shown as `(sensitive)`:
 //! that a value changed, never what it was or becomes. So is any field
@@ -89,6 +89,9 @@ pub fn text(plan: &Plan) -> String {
                 ),
             };
         }
+        for w in &a.widens {
+            let _ = writeln!(out, "      ! widens IAM: {}", secrets::mask(w));
+        }
     }
     let s = plan.summary();
     let _ = writeln!(
@@ -96,6 +99,17 @@ pub fn text(plan: &Plan) -> String {
         "Plan: {} to create, {} to update, {} to replace, {} to delete.",
         s.create, s.update, s.replace, s.delete
     );
+    match plan.widening() {
+        0 => {}
+        1 => out
+            .push_str("IAM: 1 change widens permissions (marked !): review it before applying.\n"),
+        n => {
+            let _ = writeln!(
+                out,
+                "IAM: {n} changes widen permissions (marked !): review them before applying."
+            );
+        }
+    }
     out
 }
 
@@ -110,6 +124,7 @@ pub fn json(plan: &Plan) -> serde_json::Value {
                 "kind": a.resource.kind(),
                 "name": a.resource.name(),
                 "reason": a.reason,
+                "widensIam": a.widens.iter().map(|w| secrets::mask(w)).collect::<Vec<_>>(),
                 "changes": a.changes.iter().map(|c| {
                     let sensitive = is_sensitive(c);
                     json!({
@@ -126,6 +141,7 @@ pub fn json(plan: &Plan) -> serde_json::Value {
         "version": 1,
         "changes": !plan.is_empty(),
         "summary": plan.summary(),
+        "iamWidening": plan.widening(),
         "actions": actions,
     })
 }

@@ -237,5 +237,6 @@ fn deletion(have: &Api) -> Action {
         resource: Resource::Api(have.name.clone()),
         changes: vec![],
         reason: Some(format!("with its {}", parts.join(", "))),
+        widens: Vec::new(),
     }
 }

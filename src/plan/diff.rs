@@ -16,6 +16,7 @@ pub(super) fn action(op: Op, resource: Resource, changes: Vec<Change>) -> Action
         resource,
         changes,
         reason: None,
+        widens: Vec::new(),
     }
 }
 

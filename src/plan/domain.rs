@@ -50,6 +50,7 @@ fn certificate(name: &str, have: Option<&Domain>) -> Option<Action> {
             resource: r,
             changes: vec![],
             reason: Some("waiting for DNS validation".to_owned()),
+            widens: Vec::new(),
         }),
         Some(status) => Some(Action {
             op: Op::Replace,
@@ -61,6 +62,7 @@ fn certificate(name: &str, have: Option<&Domain>) -> Option<Action> {
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             )),
+            widens: Vec::new(),
         }),
     }
 }

@@ -27,6 +27,7 @@ mod order;
 mod stage;
 #[cfg(test)]
 mod tests;
+mod widen;
 
 use serde::Serialize;
 
@@ -167,6 +168,8 @@ pub struct Action {
     pub changes: Vec<Change>,
     /// Why, when the fields do not say it (a deployment's reason).
     pub reason: Option<String>,
+    /// What it widens in IAM, for a reviewer (`widen`): empty for most.
+    pub widens: Vec<String>,
 }
 
 /// What apply needs to know of an action, read from its changes. They are
@@ -309,6 +312,11 @@ impl Plan {
         self.actions.is_empty()
     }
 
+    /// How many actions widen IAM.
+    pub fn widening(&self) -> usize {
+        self.actions.iter().filter(|a| !a.widens.is_empty()).count()
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for a in &self.actions {
@@ -339,5 +347,6 @@ pub fn plan(desired: &State, observed: &State) -> Plan {
     logs::plan_function_log_groups(desired, observed, &mut actions);
     domain::plan_domains(desired, observed, &mut actions);
     actions.sort_by(|a, b| (phase(a), &a.resource).cmp(&(phase(b), &b.resource)));
+    widen::mark(&mut actions, desired, observed);
     Plan { actions }
 }

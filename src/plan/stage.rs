@@ -123,5 +123,6 @@ fn deployment(ws: &Stage, have: Option<&Stage>, definition_changed: bool) -> Opt
             .into_iter()
             .collect(),
         reason: Some(reason.to_owned()),
+        widens: Vec::new(),
     })
 }

@@ -396,7 +396,8 @@ fn function_log_groups_are_created_adopted_and_deleted() {
                 op: Op::Create,
                 resource: Resource::Function("f".to_owned()),
                 changes: vec![],
-                reason: None
+                reason: None,
+                widens: Vec::new(),
             })
     );
     assert!(
@@ -405,7 +406,8 @@ fn function_log_groups_are_created_adopted_and_deleted() {
                 op: Op::Delete,
                 resource: Resource::Function("f".to_owned()),
                 changes: vec![],
-                reason: None
+                reason: None,
+                widens: Vec::new(),
             })
     );
 }
