@@ -65,6 +65,10 @@ pub enum Command {
         /// The longest wait, in seconds, for ACM to issue a new certificate; a later deploy resumes.
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         certificate_timeout: u64,
+        /// Also write the outputs as JSON to this file (for a later CI step); written on a no-op
+        /// deploy too, not when the deploy fails.
+        #[arg(long, value_name = "PATH")]
+        outputs_file: Option<PathBuf>,
     },
     /// Delete every resource wsdeploy owns for this app and stage.
     Remove {
@@ -76,7 +80,11 @@ pub enum Command {
         keep_logs: bool,
     },
     /// Print the outputs of the deployed stage.
-    Info,
+    Info {
+        /// Also write the outputs as JSON to this file (for a later CI step).
+        #[arg(long, value_name = "PATH")]
+        outputs_file: Option<PathBuf>,
+    },
     /// Break the deploy lock of this app and stage (after a run was killed on another machine).
     Unlock,
     /// Build every function's package offline: one zip per function and manifest.json.

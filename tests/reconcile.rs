@@ -1025,3 +1025,69 @@ fn remove_and_info_work_without_the_code() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["code"], "NotDeployed", "{v}");
 }
+
+/// `--outputs-file`: deploy writes the outputs as JSON (into directories it
+/// makes), a no-op deploy writes them again, `info` writes the same
+/// document it prints; a run that fails writes nothing.
+#[test]
+fn the_outputs_file_is_written_by_deploy_a_no_op_deploy_and_info() {
+    let em = Emulator::shared();
+    let app = app_copy("minimal", "wsdeploy.yml");
+    let file = app.dir.join("ci/out/outputs.json");
+    let file_arg = file.to_str().unwrap();
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    // Not deployed yet: info fails and writes nothing.
+    let out = wsdeploy(em, &app, &["info", "--outputs-file", file_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!file.exists());
+
+    ok(wsdeploy(em, &app, &["deploy", "--outputs-file", file_arg]));
+    let written = read(&file);
+    let printed = ok(wsdeploy(em, &app, &["info", "--output", "json"]));
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(
+        written, printed,
+        "the file is what `info --output json` prints"
+    );
+    assert!(
+        written["url"].as_str().unwrap().starts_with("wss://"),
+        "{written}"
+    );
+    assert!(
+        written["functions"]
+            .as_object()
+            .is_some_and(|f| !f.is_empty())
+    );
+
+    std::fs::remove_file(&file).unwrap();
+    let out = ok(wsdeploy(em, &app, &["deploy", "--outputs-file", file_arg]));
+    assert!(text(&out).contains("No changes"), "{}", text(&out));
+    assert_eq!(read(&file), printed, "a no-op deploy writes the file too");
+
+    let other = app.dir.join("info.json");
+    ok(wsdeploy(
+        em,
+        &app,
+        &["info", "--outputs-file", other.to_str().unwrap()],
+    ));
+    assert_eq!(read(&other), printed);
+    let leftovers: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["outputs.json"], "no partial file is left");
+
+    // A path that cannot be written is an error that names it.
+    let blocked = app.dir.join("ci/out/outputs.json/nested.json");
+    let out = wsdeploy(
+        em,
+        &app,
+        &["info", "--outputs-file", blocked.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("nested.json"), "{}", text(&out));
+
+    ok(wsdeploy(em, &app, &["remove", "--yes"]));
+}

@@ -1,5 +1,8 @@
 //! `wsdeploy deploy`: plan, show the plan, apply (lock-free for code-only
-//! plans, else under the lock), then print the outputs.
+//! plans, else under the lock), then print the outputs (and write them to
+//! `--outputs-file`).
+
+use std::path::Path;
 
 use serde_json::json;
 
@@ -10,7 +13,12 @@ use crate::output::{Printer, outputs, plan, report};
 use crate::pipeline::outputs::{Deployed, domain};
 use crate::pipeline::{self, Options};
 
-pub async fn run(config: &Config, opts: &Options, printer: &Printer) -> Result<Exit, Error> {
+pub async fn run(
+    config: &Config,
+    opts: &Options,
+    printer: &Printer,
+    outputs_file: Option<&Path>,
+) -> Result<Exit, Error> {
     let progress = Progress::new(printer);
     let planned = pipeline::plan_deploy(config, opts, &progress).await?;
     if !printer.is_json() {
@@ -39,6 +47,13 @@ pub async fn run(config: &Config, opts: &Options, printer: &Printer) -> Result<E
         };
         pipeline::outputs::outputs(&planned.aws, config, &deployed, &planned.desired, domain)
     });
+    // A failed deploy writes no file: the outputs of a half-applied plan
+    // are not what a later step should act on.
+    if let (Some(path), Some(o)) = (outputs_file, &outs)
+        && report.ok()
+    {
+        super::write_outputs(path, o)?;
+    }
     if printer.is_json() {
         printer.json(&json!({
             "plan": plan::json(&planned.plan),

@@ -1,4 +1,7 @@
-//! `wsdeploy info`: the outputs of the deployed stage, read from AWS.
+//! `wsdeploy info`: the outputs of the deployed stage, read from AWS (and
+//! written to `--outputs-file`).
+
+use std::path::Path;
 
 use super::{Error, Exit};
 use crate::config::model::Config;
@@ -6,7 +9,12 @@ use crate::output::{Printer, outputs};
 use crate::pipeline::outputs::{Deployed, domain};
 use crate::pipeline::{self, Options};
 
-pub async fn run(config: &Config, opts: &Options, printer: &Printer) -> Result<Exit, Error> {
+pub async fn run(
+    config: &Config,
+    opts: &Options,
+    printer: &Printer,
+    outputs_file: Option<&Path>,
+) -> Result<Exit, Error> {
     let (aws, observed) = pipeline::connect_observe(config, opts).await?;
     let Some(api_id) = observed.ids.api_id.as_deref() else {
         return Err(Error::NotDeployed {
@@ -20,6 +28,9 @@ pub async fn run(config: &Config, opts: &Options, printer: &Printer) -> Result<E
     };
     let domain = domain(&aws, config).await;
     let o = pipeline::outputs::outputs(&aws, config, &deployed, &observed.state, domain);
+    if let Some(path) = outputs_file {
+        super::write_outputs(path, &o)?;
+    }
     if printer.is_json() {
         printer.json(&serde_json::to_value(&o).unwrap_or_default());
     } else {

@@ -19,6 +19,7 @@ mod ssm;
 mod unlock;
 mod validate;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::aws::{ConnectOptions, RetryBudget};
@@ -191,9 +192,14 @@ pub fn run(cli: &Cli) -> Exit {
         Command::Diff { exit_code } => on_aws(cli, &printer, Aws::Diff(*exit_code)),
         Command::Deploy {
             certificate_timeout,
-        } => on_aws(cli, &printer, Aws::Deploy(*certificate_timeout)),
+            outputs_file,
+        } => on_aws(
+            cli,
+            &printer,
+            Aws::Deploy(*certificate_timeout, outputs_file.clone()),
+        ),
         Command::Remove { yes, keep_logs } => on_aws(cli, &printer, Aws::Remove(*yes, *keep_logs)),
-        Command::Info => on_aws(cli, &printer, Aws::Info),
+        Command::Info { outputs_file } => on_aws(cli, &printer, Aws::Info(outputs_file.clone())),
         Command::Logs {
             names,
             since,
@@ -221,10 +227,12 @@ pub fn run(cli: &Cli) -> Exit {
 /// The commands that talk to AWS, with their own flags.
 enum Aws {
     Diff(bool),
-    Deploy(u64),
+    /// `--certificate-timeout`, `--outputs-file`.
+    Deploy(u64, Option<PathBuf>),
     /// `--yes`, `--keep-logs`.
     Remove(bool, bool),
-    Info,
+    /// `--outputs-file`.
+    Info(Option<PathBuf>),
     Unlock,
 }
 
@@ -233,7 +241,7 @@ impl Aws {
     /// who deleted the code, or a CI job with only the config, can still
     /// run them.
     fn needs_code(&self) -> bool {
-        matches!(self, Aws::Diff(_) | Aws::Deploy(_))
+        matches!(self, Aws::Diff(_) | Aws::Deploy(..))
     }
 }
 
@@ -248,7 +256,7 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
         load_valid(cli, printer, false)?
     };
     let certificate_timeout = match command {
-        Aws::Deploy(seconds) => seconds,
+        Aws::Deploy(seconds, _) => seconds,
         _ => 600,
     };
     let opts = options(
@@ -260,9 +268,9 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
         interrupt::install(crate::output::say_line);
         match command {
             Aws::Diff(exit_code) => diff::run(&config, &opts, printer, exit_code).await,
-            Aws::Deploy(_) => deploy::run(&config, &opts, printer).await,
+            Aws::Deploy(_, file) => deploy::run(&config, &opts, printer, file.as_deref()).await,
             Aws::Remove(yes, _) => remove::run(&config, &opts, printer, yes).await,
-            Aws::Info => info::run(&config, &opts, printer).await,
+            Aws::Info(file) => info::run(&config, &opts, printer, file.as_deref()).await,
             Aws::Unlock => unlock::run(&config, &opts, printer).await,
         }
     })
@@ -275,6 +283,14 @@ fn on_logs(cli: &Cli, printer: &Printer, flags: &logs::Flags) -> Result<Exit, Er
     let config = load_valid(cli, printer, true)?;
     let opts = options(cli, 600, false);
     runtime()?.block_on(logs::run(&config, &opts, flags, printer))
+}
+
+/// `--outputs-file` of `deploy` and `info`.
+fn write_outputs(path: &std::path::Path, o: &pipeline::outputs::Outputs) -> Result<(), Error> {
+    crate::output::outputs::write_file(path, o).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The options of the commands that talk to AWS, from the flags.

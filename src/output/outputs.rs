@@ -1,7 +1,9 @@
 //! The outputs of a deployed stage as text (`deploy`, `info`); JSON is the
-//! `Outputs` type serialised.
+//! `Outputs` type serialised, on stdout or in the file `--outputs-file`
+//! names.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use crate::pipeline::outputs::Outputs;
 
@@ -23,4 +25,27 @@ pub fn text(o: &Outputs) -> String {
         let _ = writeln!(s, "  {k}: {arn}");
     }
     s
+}
+
+/// Writes the outputs to `path` as JSON, the document `info --output json`
+/// prints, for a later step of a CI job. Missing directories are made. The
+/// file is written beside its final name and renamed over it, so a reader
+/// never sees half of it.
+pub fn write_file(path: &Path, o: &Outputs) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(o).map_err(std::io::Error::other)?;
+    super::secrets::mask_json(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
 }
