@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::init::Template;
 use crate::output::Format;
 
 #[derive(Debug, Parser)]
@@ -52,6 +53,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new app in DIR: wsdeploy.yml, its schema, handlers for four routes, and what
+    /// they need. Writes nothing when any of those files exists.
+    Init {
+        /// Where (created when missing; files already there that are not init's are left alone).
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// The handlers' language.
+        #[arg(long, value_enum, default_value_t = Template::default())]
+        template: Template,
+        /// The app's name (default: made from the directory's name).
+        #[arg(long, value_name = "NAME")]
+        app: Option<String>,
+    },
     /// Parse, interpolate and validate the config offline; print every problem at once.
     Validate,
     /// Show what deploy would change in AWS.
@@ -134,4 +148,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of wsdeploy.yml.
     Schema,
+    /// Print the completion script of a shell (e.g. `wsdeploy completions bash >
+    /// ~/.local/share/bash-completion/completions/wsdeploy`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }

@@ -8,7 +8,8 @@
 //! `pipeline` (plan, lock, apply; prints nothing) → `commands` (one file
 //! per command) → `output` (every print). Beside them: `names` (every
 //! derived name, ARN and URL), `build` (function packages), `logs` (what `wsdeploy logs`
-//! reads, pure), `schema` (the JSON Schema), `cli` (flags). docs/architecture.md draws it.
+//! reads, pure), `init` (a new app from a template), `schema` (the JSON Schema),
+//! `cli` (flags). docs/architecture.md draws it.
 
 // Nothing that came over the network (or from the user) may panic: the
 // library never unwraps. Unit tests may.
@@ -21,6 +22,7 @@ pub mod commands;
 pub mod config;
 pub mod desired;
 pub mod diagnostic;
+pub mod init;
 pub mod local;
 pub mod logs;
 pub mod names;

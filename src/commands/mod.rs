@@ -8,10 +8,12 @@
 // worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod completions;
 mod deploy;
 mod dev;
 mod diff;
 mod info;
+mod init;
 mod logs;
 mod package;
 mod remove;
@@ -86,6 +88,8 @@ pub enum Error {
     Logs(#[from] crate::logs::Error),
     #[error(transparent)]
     Serve(#[from] crate::local::serve::ServeError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
     #[error("writing `{}`: {source}", path.display())]
     Write {
         path: std::path::PathBuf,
@@ -138,6 +142,11 @@ impl Error {
                 message: errors::chain(e),
                 hint: None,
             },
+            Error::Init(e) => Problem::Message {
+                code: e.code(),
+                message: errors::chain(e),
+                hint: e.hint(),
+            },
         }
     }
 }
@@ -164,6 +173,15 @@ pub fn run(cli: &Cli) -> Exit {
     let mut printer = Printer::new(cli.output);
     printer.verbose = cli.verbose;
     let result = match &cli.command {
+        Command::Init { dir, template, app } => {
+            let opts = crate::init::Options {
+                dir: dir.clone(),
+                template: *template,
+                app: app.clone(),
+            };
+            init::run(&opts, &printer)
+        }
+        Command::Completions { shell } => Ok(completions::run(*shell, &printer)),
         Command::Validate => Ok(validate::run(cli, &printer)),
         Command::Package { out } => {
             package::load(cli, &printer).and_then(|c| package::run(&c, out, &printer))

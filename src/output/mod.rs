@@ -9,13 +9,15 @@
 //! Every print goes through the `Printer`. What is printed is shaped in
 //! the files beside this one: `diagnostics` (config problems), `plan`,
 //! `progress` (apply's events), `report` (what apply did), `outputs`,
-//! `logs` (the lines of `wsdeploy logs`),
+//! `logs` (the lines of `wsdeploy logs`), `init` (what `wsdeploy init` wrote
+//! and the next steps),
 //! `errors` (the one error path of every command), `summary` (a valid
 //! config). `secrets` masks the values read from SSM in all of it: every
 //! write below passes through it.
 
 pub mod diagnostics;
 pub mod errors;
+pub mod init;
 pub mod logs;
 pub mod outputs;
 pub mod plan;

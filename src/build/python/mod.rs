@@ -19,7 +19,8 @@
 //! on the command line; [`Options::env`] adds variables for the child only.
 //! uv offers no manylinux level between 2.17 and 2.28, so for Amazon Linux
 //! 2 it is asked for `manylinux_2_17` while pip also takes `manylinux_2_24`
-//! to `_2_26` wheels.
+//! to `_2_26` wheels. A file that lists nothing (blank lines and comments
+//! only) installs nothing and runs no installer: its cache entry is empty.
 //!
 //! **Cache.** One directory per (requirements file bytes, Python version,
 //! architecture, [`FORMAT_VERSION`]) under the cache root; present means
@@ -340,6 +341,14 @@ pub fn install_with(
     // Only a crashed run with this process id could have left it: stale.
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir(&staging).map_err(write_err(&staging))?;
+    // A file with nothing to install (the one `wsdeploy init` writes has
+    // comments only) needs no installer at all: its entry is empty.
+    if !lists_requirements(&bytes) {
+        return commit(&staging, &entry).map(|()| Installed {
+            dir: entry,
+            installer: None,
+        });
+    }
     let installer = options.installer.clone().unwrap_or_else(Installer::detect);
     let built = installer::run(&installer, &requirements, target, &staging, &options.env)
         .and_then(|()| normalize(&staging))
@@ -350,6 +359,21 @@ pub fn install_with(
     built.map(|()| Installed {
         dir: entry,
         installer: Some(installer.name()),
+    })
+}
+
+/// Whether a requirements file asks for anything: a line that is more
+/// than blanks and a comment (`#` at the start of the line or after a
+/// blank, as pip reads it). Options (`-r other.txt`, `--index-url`) count,
+/// so the installer still sees every file that could install something.
+fn lists_requirements(text: &[u8]) -> bool {
+    String::from_utf8_lossy(text).lines().any(|line| {
+        let line = line.trim_start_matches('\u{feff}');
+        let code = line
+            .char_indices()
+            .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with(char::is_whitespace)))
+            .map_or(line, |(i, _)| &line[..i]);
+        !code.trim().is_empty()
     })
 }
 

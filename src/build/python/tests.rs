@@ -383,6 +383,47 @@ fn the_cache_is_reused_and_keyed_by_the_requirements() {
 }
 
 #[test]
+fn a_file_of_comments_lists_no_requirements() {
+    for text in [
+        "",
+        "\n\n",
+        "# nothing yet\n",
+        "  # indented\n\t\n",
+        "\u{feff}# bom\r\n",
+    ] {
+        assert!(!lists_requirements(text.as_bytes()), "{text:?}");
+    }
+    for text in [
+        "requests\n",
+        "# a comment\nrequests==2.32.3  # pinned\n",
+        "-r other.txt\n",
+        "--index-url https://example.com/simple\n",
+        "pkg@https://example.com/pkg.whl#sha256=00\n",
+    ] {
+        assert!(lists_requirements(text.as_bytes()), "{text:?}");
+    }
+}
+
+#[test]
+fn a_file_with_no_requirements_installs_nothing_and_runs_no_installer() {
+    let root = scratch("empty");
+    let req = requirements(&root, "requirements.txt", "# Add packages here.\n\n");
+    // An installer that cannot run: it must not be needed.
+    let options = Options {
+        installer: Some(Installer::Pip(root.join("no-such-python"))),
+        env: Vec::new(),
+    };
+    let t = target("3.13", Arch::Arm64);
+    let got = install_with(&req, &t, &root.join("cache"), &options).unwrap();
+    assert_eq!(got.installer, None);
+    assert!(got.dir.is_dir());
+    assert_eq!(std::fs::read_dir(&got.dir).unwrap().count(), 0);
+    // Reused as any entry is.
+    let again = install_with(&req, &t, &root.join("cache"), &options).unwrap();
+    assert_eq!(again.dir, got.dir);
+}
+
+#[test]
 fn no_installer_is_an_error_with_a_hint() {
     let root = scratch("none");
     let req = requirements(&root, "requirements.txt", "purepkg\n");

@@ -6,7 +6,7 @@
 
 /// `app`: lowercase letters, digits and `-`, starting with a letter, at
 /// most 30 characters.
-pub(super) fn is_app_name(app: &str) -> bool {
+pub fn is_app_name(app: &str) -> bool {
     app.len() <= 30
         && app.starts_with(|c: char| c.is_ascii_lowercase())
         && app

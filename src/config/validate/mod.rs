@@ -53,7 +53,7 @@ mod settings;
 mod test_support;
 mod vpc;
 
-pub use checks::is_region;
+pub use checks::{is_app_name, is_region};
 
 /// Lambda's limits and ours.
 pub const MAX_ROUTES: usize = 300;

@@ -1,0 +1,6 @@
+// echo: a message {"action":"echo", ...}. The route is two-way
+// (returnResponse in wsdeploy.yml): the body returned here is sent back to
+// the client, here the message exactly as it came.
+export const handler = async (event) => {
+  return { statusCode: 200, body: event.body ?? "" };
+};

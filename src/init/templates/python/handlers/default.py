@@ -1,0 +1,22 @@
+"""$default: a message whose "action" names no route, or that is not JSON.
+
+The route is two-way (returnResponse in wsdeploy.yml): the body returned
+here is sent back to the client, telling it what it can send.
+"""
+
+import json
+
+ACTIONS = ["echo"]
+
+
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "body": json.dumps(
+            {
+                "error": "unknown action",
+                "actions": ACTIONS,
+                "example": {"action": "echo", "message": "hello"},
+            }
+        ),
+    }

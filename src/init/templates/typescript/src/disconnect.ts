@@ -1,0 +1,10 @@
+// $disconnect: the connection closed, whoever closed it (the client, an
+// idle timeout, a DELETE on @connections). Clean up after the connection
+// here; nothing is sent back.
+import type { Result, WebSocketEvent } from "./types";
+
+export const handler = async (event: WebSocketEvent): Promise<Result> => {
+  const { connectionId, disconnectStatusCode } = event.requestContext;
+  console.log(`disconnected: ${connectionId} (${disconnectStatusCode})`);
+  return { statusCode: 200 };
+};

@@ -1,0 +1,8 @@
+// echo: a message {"action":"echo", ...}. The route is two-way
+// (returnResponse in wsdeploy.yml): the body returned here is sent back to
+// the client, here the message exactly as it came.
+import type { Result, WebSocketEvent } from "./types";
+
+export const handler = async (event: WebSocketEvent): Promise<Result> => {
+  return { statusCode: 200, body: event.body ?? "" };
+};
