@@ -56,6 +56,20 @@ def _credential_scope(environ: dict[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
+# The STS operations a client calls without signing.
+UNSIGNED_STS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+
+
+def _form(environ: dict[str, Any], body: bytes) -> dict[str, list[str]]:
+    """The query-protocol parameters: the query string, else a form body."""
+    form = parse_qs(environ.get("QUERY_STRING", ""))
+    if not form.get("Action") and environ.get("CONTENT_TYPE", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        form = parse_qs(body.decode("utf-8", "replace"))
+    return form
+
+
 def classify(environ: dict[str, Any], body: bytes) -> Call:
     service, region = _credential_scope(environ)
     path = environ.get("PATH_INFO", "")
@@ -65,6 +79,11 @@ def classify(environ: dict[str, Any], body: bytes) -> Call:
         model = MODEL_NAMES.get(service, service)
     call = Call(service=service or "unknown", model=model, operation="", region=region)
     if not service:
+        # STS's web identity and SAML exchanges are the unsigned requests a
+        # client makes: the token is the credential.
+        action = _form(environ, body).get("Action", [""])[0]
+        if action in UNSIGNED_STS:
+            call.service, call.model, call.operation = "sts", "sts", action
         return call
 
     target = environ.get("HTTP_X_AMZ_TARGET")
@@ -72,11 +91,7 @@ def classify(environ: dict[str, Any], body: bytes) -> Call:
         call.operation = target.rsplit(".", 1)[-1]
         return call
 
-    form = parse_qs(environ.get("QUERY_STRING", ""))
-    if not form.get("Action") and environ.get("CONTENT_TYPE", "").startswith(
-        "application/x-www-form-urlencoded"
-    ):
-        form = parse_qs(body.decode("utf-8", "replace"))
+    form = _form(environ, body)
     if form.get("Action"):
         call.operation = form["Action"][0]
         return call
