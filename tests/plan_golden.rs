@@ -295,7 +295,7 @@ fn removing_keeps_the_phase_order() {
 }
 
 /// Live state narrower than the config in each way IAM can widen, and one
-/// change that narrows: the plan marks the four and not the fifth.
+/// change that narrows: the plan marks the five and not the sixth.
 #[test]
 fn iam_widening_changes_are_marked_and_narrowing_ones_are_not() {
     let mut obs = in_sync_chat();
@@ -344,6 +344,8 @@ fn iam_widening_changes_are_marked_and_narrowing_ones_are_not() {
         .get_mut("wsdeploy-invoke")
         .unwrap();
     p.source_arn = format!("arn:aws:execute-api:us-east-1:123456789012:{API_ID}/*/$connect");
+    // A function that runs as a role other than the one the config gives it.
+    obs.functions.get_mut("chat-dev-authorizer").unwrap().role = "ops-admin".to_owned();
     let c = config("fixtures/chat/wsdeploy.yml");
     let mut want = desired::build(&c, &context(&c, Some(API_ID)));
     // A managed policy the config attaches.
@@ -365,6 +367,7 @@ fn iam_widening_changes_are_marked_and_narrowing_ones_are_not() {
             "role chat-dev-connect",
             "role chat-dev-default",
             "role policy chat-dev-sendMessage/wsdeploy",
+            "function chat-dev-authorizer",
             "permission chat-dev-connect/wsdeploy-invoke",
         ],
         "{}",
@@ -378,6 +381,6 @@ fn iam_widening_changes_are_marked_and_narrowing_ones_are_not() {
         })
         .expect("the narrowing update is planned");
     assert!(narrowed.widens.is_empty());
-    assert_eq!(render::json(&p)["iamWidening"], 4);
+    assert_eq!(render::json(&p)["iamWidening"], 5);
     snap("chat_iam_widening", &p);
 }

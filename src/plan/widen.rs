@@ -2,8 +2,9 @@
 //! plan sees them (issue 16; CDK's `--require-approval broadening` is the
 //! model): new actions or resources in a role's inline policy, a Deny
 //! taken away, a new managed policy, a new principal in a trust policy, a
-//! permissions boundary removed or replaced, and an invoke permission that
-//! is new or lets a wider source invoke.
+//! permissions boundary removed or replaced, a function that runs as
+//! another role, and an invoke permission that is new or lets a wider
+//! source invoke.
 //!
 //! Pure: it reads the desired and observed states the plan was made from
 //! and says, for each action, what it widens (`Action::widens`). A grant
@@ -16,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Action, Op, Resource};
+use super::{Action, Field, Op, Resource};
 use crate::state::{Permission, Role, State};
 
 /// Fills in `widens` on every action of `actions`.
@@ -42,6 +43,16 @@ pub(super) fn mark(actions: &mut [Action], desired: &State, observed: &State) {
                     None => Vec::new(),
                 }
             }
+            // A function that runs as another role may do what that role
+            // allows (`role:` names an existing one).
+            (Resource::Function(_), Op::Update) => a
+                .change(&Field::Role)
+                .map(|c| {
+                    let role = |v: &Option<String>| v.clone().unwrap_or_default();
+                    format!("runs as another role: {} -> {}", role(&c.old), role(&c.new))
+                })
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         };
     }
