@@ -221,7 +221,7 @@ impl Applier<'_> {
         };
         let mut report = Report::default();
         let actions = &plan.actions;
-        let waits = dependencies(actions, &shared.desired());
+        let waits = dependencies(actions, &shared.desired(), self.observed);
         let mut schedule = Schedule {
             waits: &waits,
             ended: vec![None; actions.len()],
