@@ -267,8 +267,17 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
     let deployment = at(&|r| matches!(r, Resource::Deployment(_)));
     assert!(waits[role].on.is_empty(), "a role needs nothing");
     assert!(waits[group].on.is_empty(), "a log group needs nothing");
-    assert_eq!(waits[function].on, vec![api, role, group]);
-    assert_eq!(waits[integration].on, vec![api, function]);
+    assert_eq!(waits[function].on, vec![api, role]);
+    // An integration names the function by ARN: it needs only the API.
+    assert_eq!(waits[integration].on, vec![api]);
+    let permission = at(
+        &|r| matches!(r, Resource::Permission(f, s) if f == "chat-dev-sendMessage" && s == "wsdeploy-invoke"),
+    );
+    assert_eq!(
+        waits[permission].on,
+        vec![api, group, function],
+        "what lets API Gateway invoke a function waits for its log group"
+    );
     assert_eq!(
         waits[deployment].prefix, deployment,
         "the deployment waits for everything"

@@ -325,8 +325,19 @@ async fn locked(
         reporter.note(Note::Replanned(again.plan.clone()));
     }
     let report = apply(&again, config, opts, reporter, false).await;
-    release(lock, &again.aws, reporter).await;
+    finish(lock, &again.aws, &report, opts, reporter).await;
     Ok((again, report))
+}
+
+/// Releases the lock while the stage records the deployment just made (a
+/// record that names its deployment needs no lock: see
+/// `apply::mark_stage`; if it is not written the next read asks for the
+/// deployment).
+async fn finish(lock: Lock, aws: &Aws, report: &Report, opts: &Options, reporter: &dyn Reporter) {
+    let (_, _marked) = tokio::join!(
+        release(lock, aws, reporter),
+        crate::aws::apply::mark_stage(aws, report, opts.budget)
+    );
 }
 
 async fn release(lock: Lock, aws: &Aws, reporter: &dyn Reporter) {

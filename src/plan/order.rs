@@ -111,11 +111,11 @@ pub struct Waits {
 ///
 /// Before the barrier phase an action waits for: the API when it is being
 /// created or changed (everything but roles and the log group uses its id);
-/// its role (a policy, a function); its function (code, permissions, the
-/// integration, an authorizer); its integration and authorizer (a route);
-/// its route (a route response); the log group (the stage); and the
-/// previous action on the same function; a function waits for its log
-/// group too. From the barrier phase on, an
+/// its role (a policy, a function); its function (code, permissions, an
+/// authorizer, but not the integration: see `Index::uses`); its
+/// integration and authorizer (a route); its route (a route response); the
+/// log group (the stage); and the previous action on the same function;
+/// an invoke permission waits for the function's log group too. From the barrier phase on, an
 /// action waits for every action of an earlier phase, as phases did; the
 /// deletions outside the API wait for every action before them and for
 /// the deletions they depend on (`Deletions::uses`, which reads which role
@@ -229,10 +229,20 @@ impl<'a> Index<'a> {
             R::Function(f) => {
                 let role = desired.functions.get(f).map(|x| x.role.clone());
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
-                on.extend(self.find(R::FunctionLogGroup(function_log_group(f))));
             }
             R::FunctionCode(f) | R::Alias(f) => on.extend(self.find(R::Function(f.clone()))),
-            R::Permission(f, _) | R::Integration(f) => on.extend(self.function(f)),
+            // What lets API Gateway invoke a function comes after its log
+            // group, so Lambda never makes an untagged one.
+            R::Permission(f, _) => {
+                on.extend(self.function(f));
+                let group = own_function(f).map(function_log_group);
+                on.extend(group.and_then(|g| self.find(R::FunctionLogGroup(g))));
+            }
+            // API Gateway does not look the function up when an integration
+            // names it (its ARN is known beforehand), and no integration
+            // change goes live before the deployment, which waits for
+            // everything: so an integration needs only the API.
+            R::Integration(_) => {}
             R::Authorizer(n) => {
                 let f = api
                     .and_then(|x| x.authorizers.get(n))

@@ -55,6 +55,9 @@ pub struct LiveIds {
     /// Lambda's RevisionId by function name: when set, the code upload of
     /// that function is conditional on it (the lock-free path).
     pub code_revisions: BTreeMap<String, String>,
+    /// Set by a deployment: the stage and the record it is to hold (see
+    /// `apply::mark_stage`).
+    pub stage_marker: Option<(String, String)>,
 }
 
 /// A resource with a name wsdeploy would use that is not wsdeploy's.
