@@ -75,6 +75,24 @@ pub fn arn_of_uri(uri: &str) -> &str {
 /// Marks a deployment made by wsdeploy; the definition hash follows.
 pub const DEPLOYMENT_PREFIX: &str = "wsdeploy definition ";
 
+/// The stage's description after wsdeploy deployed it: the definition hash
+/// and the id of the deployment that froze it. GetStages returns it with
+/// the stage's current deployment id, so the hash is known without
+/// GetDeployment while the two ids agree; a deployment made since (by
+/// hand) makes them differ.
+pub fn stage_marker(hash: &str, deployment_id: &str) -> String {
+    format!("{DEPLOYMENT_PREFIX}{hash} deployment {deployment_id}")
+}
+
+/// The definition hash a stage's description records for the deployment
+/// `deployment_id`; `None` when it records another one, or nothing.
+pub fn marked_definition(description: &str, deployment_id: &str) -> Option<String> {
+    let (hash, id) = description
+        .strip_prefix(DEPLOYMENT_PREFIX)?
+        .split_once(" deployment ")?;
+    (id == deployment_id && !hash.is_empty()).then(|| hash.to_owned())
+}
+
 /// The environment variables wsdeploy injects into every function.
 pub const ENV_MANAGEMENT_ENDPOINT: &str = "WSDEPLOY_MANAGEMENT_ENDPOINT";
 pub const ENV_APP: &str = "WSDEPLOY_APP";
@@ -279,6 +297,22 @@ pub fn stage_url(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stage_marker_counts_only_for_its_deployment() {
+        let m = super::stage_marker("abc123", "dep1");
+        assert_eq!(
+            super::marked_definition(&m, "dep1").as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(super::marked_definition(&m, "dep2"), None);
+        assert_eq!(super::marked_definition("", "dep1"), None);
+        assert_eq!(super::marked_definition("my stage", "dep1"), None);
+        assert_eq!(
+            super::marked_definition("wsdeploy definition abc123", "dep1"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -247,7 +247,7 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
     let c = config("fixtures/chat/wsdeploy.yml");
     let want = desired::build(&c, &context(&c, None));
     let p = plan::plan(&want, &State::default());
-    let waits = plan::dependencies(&p.actions, &want);
+    let waits = plan::dependencies(&p.actions, &want, &State::default());
     let at = |pred: &dyn Fn(&Resource) -> bool| {
         p.actions.iter().position(|a| pred(&a.resource)).unwrap()
     };
@@ -267,8 +267,17 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
     let deployment = at(&|r| matches!(r, Resource::Deployment(_)));
     assert!(waits[role].on.is_empty(), "a role needs nothing");
     assert!(waits[group].on.is_empty(), "a log group needs nothing");
-    assert_eq!(waits[function].on, vec![api, role, group]);
-    assert_eq!(waits[integration].on, vec![api, function]);
+    assert_eq!(waits[function].on, vec![api, role]);
+    // An integration names the function by ARN: it needs only the API.
+    assert_eq!(waits[integration].on, vec![api]);
+    let permission = at(
+        &|r| matches!(r, Resource::Permission(f, s) if f == "chat-dev-sendMessage" && s == "wsdeploy-invoke"),
+    );
+    assert_eq!(
+        waits[permission].on,
+        vec![api, group, function],
+        "what lets API Gateway invoke a function waits for its log group"
+    );
     assert_eq!(
         waits[deployment].prefix, deployment,
         "the deployment waits for everything"
@@ -280,18 +289,85 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
 }
 
 #[test]
-fn removing_keeps_the_phase_order() {
+fn removing_goes_by_dependency_not_phase() {
     let observed = in_sync_chat();
     let p = plan::plan(&State::default(), &observed);
-    let waits = plan::dependencies(&p.actions, &State::default());
+    let waits = plan::dependencies(&p.actions, &State::default(), &observed);
+    let text = waits_text(&p, &waits);
+    let at = |r: Resource| p.actions.iter().position(|a| a.resource == r).unwrap();
     for (i, w) in waits.iter().enumerate() {
-        let first_of_phase = p
-            .actions
-            .iter()
-            .position(|a| plan::phase(a) == plan::phase(&p.actions[i]))
-            .unwrap();
-        assert_eq!(w.prefix, first_of_phase, "{}", waits_text(&p, &waits));
+        assert_eq!(
+            w.prefix, 0,
+            "only deletions: nothing comes before them\n{text}"
+        );
+        assert!(w.on.iter().all(|&j| j < i), "{text}");
     }
+    let f = "chat-dev-sendMessage";
+    let function = at(Resource::Function(f.to_owned()));
+    let role = at(Resource::Role(f.to_owned()));
+    let group = at(Resource::FunctionLogGroup(format!("/aws/lambda/{f}")));
+    let policies: Vec<usize> = (0..p.actions.len())
+        .filter(|&i| matches!(&p.actions[i].resource, Resource::RolePolicy(r, _) if r == f))
+        .collect();
+    assert!(!policies.is_empty());
+    let api = p
+        .actions
+        .iter()
+        .position(|a| matches!(a.resource, Resource::Api(_)))
+        .unwrap();
+    // DeleteApi (with its routes, integrations and stage), the functions
+    // and the role policies go at once.
+    assert!(waits[api].on.is_empty(), "{text}");
+    assert!(waits[function].on.is_empty(), "{text}");
+    assert!(policies.iter().all(|&i| waits[i].on.is_empty()), "{text}");
+    // A role after its policies and its function; a log group after its
+    // function.
+    let mut role_waits = policies.clone();
+    role_waits.push(function);
+    role_waits.sort_unstable();
+    assert_eq!(waits[role].on, role_waits, "{text}");
+    assert_eq!(waits[group].on, vec![function], "{text}");
+    assert_eq!(depth(&p, &waits), 2, "{text}");
+    insta::assert_snapshot!("chat_remove__waits", text);
+}
+
+#[test]
+fn a_removed_domain_goes_records_mapping_name_certificate() {
+    use wsdeploy::plan::Action;
+    let d = "ws.example.com".to_owned();
+    let delete = |r: Resource| Action {
+        op: Op::Delete,
+        resource: r,
+        changes: vec![],
+        reason: None,
+        widens: vec![],
+    };
+    let actions = vec![
+        delete(Resource::DnsRecords(d.clone())),
+        delete(Resource::ApiMapping(d.clone())),
+        delete(Resource::DomainName(d.clone())),
+        delete(Resource::Certificate(d.clone())),
+        delete(Resource::Stage("dev".to_owned())),
+        delete(Resource::Api("api".to_owned())),
+        delete(Resource::LogGroup("/aws/apigateway/x".to_owned())),
+    ];
+    let mut sorted = actions.clone();
+    sorted.sort_by_key(plan::phase);
+    assert_eq!(sorted, actions, "the plan's order");
+    let waits = plan::dependencies(&actions, &State::default(), &State::default());
+    let on: Vec<Vec<usize>> = waits.iter().map(|w| w.on.clone()).collect();
+    assert_eq!(
+        on,
+        vec![
+            vec![],
+            vec![0],
+            vec![0, 1],
+            vec![2],
+            vec![1],
+            vec![1, 4],
+            vec![4, 5]
+        ]
+    );
 }
 
 /// Live state narrower than the config in each way IAM can widen, and one

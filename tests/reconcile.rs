@@ -525,6 +525,29 @@ async fn lifecycle(
         "a no-op deploy must not write"
     );
     assert_eq!(lock_writes(em), Vec::<String>::new(), "nor take the lock");
+    // The stage records the definition it runs: no deployment is read.
+    let reads: Vec<String> = em.calls().into_iter().map(|c| c.operation).collect();
+    assert!(!reads.iter().any(|o| o == "GetDeployment"), "{reads:?}");
+
+    // A deployment made by hand (of whatever definition) is noticed: the
+    // stage's record names another deployment.
+    let api = owned_api(c, &app.name, l.stage).await.unwrap();
+    c.gw.create_deployment()
+        .api_id(&api)
+        .stage_name(l.stage)
+        .description("by hand")
+        .send()
+        .await
+        .unwrap();
+    let out = wsdeploy(em, app, &["diff", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("deployment {}", l.stage)),
+        "{}",
+        text(&out)
+    );
+    ok(wsdeploy(em, app, &["deploy"]));
+    ok(wsdeploy(em, app, &["diff", "--exit-code"]));
 
     // One handler changes: exactly that function's code.
     let handler = app.dir.join(l.handler_file);

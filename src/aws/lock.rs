@@ -107,6 +107,48 @@ pub async fn is_held(aws: &Aws, app: &str, stage: &str) -> Result<bool, AwsError
     Ok(group.is_some())
 }
 
+/// One attempt to take the lock: `None` when someone holds it (or the
+/// attempt was throttled). Needs no account id, so it can go out while
+/// the account is being identified; `acquire` then waits if needed.
+pub async fn try_take(
+    aws: &Aws,
+    app: &str,
+    stage: &str,
+    command: &str,
+) -> Result<Option<Lock>, AwsError> {
+    let name = lock_group(app, stage);
+    match create(aws, &name, app, stage, command).await {
+        Ok(()) => Ok(Some(Lock { name })),
+        Err(e) if e.is_transient() || e.kind == ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the lock's group, tagged with this run.
+async fn create(
+    aws: &Aws,
+    name: &str,
+    app: &str,
+    stage: &str,
+    command: &str,
+) -> Result<(), AwsError> {
+    let tags = [
+        (TAG_OWNER.to_owned(), me()),
+        (TAG_SINCE.to_owned(), now().to_string()),
+        (TAG_COMMAND.to_owned(), command.to_owned()),
+        (crate::state::TAG_APP.to_owned(), app.to_owned()),
+        (crate::state::TAG_STAGE.to_owned(), stage.to_owned()),
+    ];
+    aws.logs
+        .create_log_group()
+        .log_group_name(name)
+        .set_tags(Some(tags.into_iter().collect()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk("CreateLogGroup", name, e))
+}
+
 /// Takes the lock, waiting up to `timeout` for the current holder.
 /// `notice` is told once what is being waited for.
 pub async fn acquire(
@@ -121,24 +163,9 @@ pub async fn acquire(
     let start = Instant::now();
     let mut told = false;
     loop {
-        let tags = [
-            (TAG_OWNER.to_owned(), me()),
-            (TAG_SINCE.to_owned(), now().to_string()),
-            (TAG_COMMAND.to_owned(), command.to_owned()),
-            (crate::state::TAG_APP.to_owned(), app.to_owned()),
-            (crate::state::TAG_STAGE.to_owned(), stage.to_owned()),
-        ];
-        match aws
-            .logs
-            .create_log_group()
-            .log_group_name(&name)
-            .set_tags(Some(tags.into_iter().collect()))
-            .send()
-            .await
-        {
-            Ok(_) => return Ok(Lock { name }),
+        match create(aws, &name, app, stage, command).await {
+            Ok(()) => return Ok(Lock { name }),
             Err(e) => {
-                let e = AwsError::from_sdk("CreateLogGroup", &name, e);
                 if e.is_transient() {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;

@@ -219,7 +219,8 @@ pub async fn deploy(
     }
 }
 
-/// Applies a removal under the lock.
+/// Applies a removal under the lock, read again there (a person was
+/// asked in between).
 pub async fn remove(
     planned: Planned,
     config: &Config,
@@ -229,6 +230,70 @@ pub async fn remove(
     let keep_logs = opts.keep_logs;
     let make = |aws, o, _| Ok(removal(aws, o, keep_logs));
     locked(planned, config, opts, reporter, "remove", make).await
+}
+
+/// `remove --yes`: nobody is asked, so the run takes the lock first (while
+/// STS says which account this is) and reads once, under it: nothing can
+/// change between that read and the deletions, and no second read is
+/// needed. `show` is handed the plan before it is applied. When nothing is
+/// left to remove the lock is released and the plan is empty.
+pub async fn remove_at_once(
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+    show: &(dyn Fn(&Plan) + Sync),
+) -> Result<(Planned, Report), Error> {
+    let mut aws = clients(config, opts).await?;
+    let taker = aws.clone();
+    let (who, taken) = tokio::join!(
+        aws.identify(),
+        lock::try_take(&taker, &config.app, &config.stage, "remove")
+    );
+    let lock = match (who, taken) {
+        (Ok(()), Ok(Some(lock))) => lock,
+        (Ok(()), Ok(None)) => take_lock(&aws, config, opts, reporter, "remove").await?,
+        (Err(e), Ok(Some(lock))) => {
+            release(lock, &aws, reporter).await;
+            return Err(e.into());
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
+    interrupt::writing();
+    let planned = match observe(&aws, config).await {
+        Ok(o) => removal(aws.clone(), o, opts.keep_logs),
+        Err(e) => {
+            release(lock, &aws, reporter).await;
+            return Err(e.into());
+        }
+    };
+    if planned.plan.is_empty() {
+        release(lock, &aws, reporter).await;
+        return Ok((planned, Report::default()));
+    }
+    show(&planned.plan);
+    let report = apply(&planned, config, opts, reporter, false).await;
+    release(lock, &planned.aws, reporter).await;
+    Ok((planned, report))
+}
+
+/// Takes the lock, telling the reporter what it waits for.
+async fn take_lock(
+    aws: &Aws,
+    config: &Config,
+    opts: &Options,
+    reporter: &dyn Reporter,
+    command: &str,
+) -> Result<Lock, AwsError> {
+    let notice = |m: String| reporter.note(Note::Lock(m));
+    lock::acquire(
+        aws,
+        &config.app,
+        &config.stage,
+        command,
+        opts.lock_timeout,
+        &notice,
+    )
+    .await
 }
 
 /// The locked path: lock, read again and plan again with `make_plan`
@@ -243,16 +308,7 @@ async fn locked(
     make_plan: impl Fn(Aws, Observed, Packages) -> Result<Planned, Error>,
 ) -> Result<(Planned, Report), Error> {
     let aws = planned.aws.clone();
-    let notice = |m: String| reporter.note(Note::Lock(m));
-    let lock = lock::acquire(
-        &aws,
-        &config.app,
-        &config.stage,
-        command,
-        opts.lock_timeout,
-        &notice,
-    )
-    .await?;
+    let lock = take_lock(&aws, config, opts, reporter, command).await?;
     interrupt::writing();
     let again = match observe(&aws, config).await {
         Ok(o) => make_plan(aws.clone(), o, planned.packages.clone()),
@@ -269,8 +325,19 @@ async fn locked(
         reporter.note(Note::Replanned(again.plan.clone()));
     }
     let report = apply(&again, config, opts, reporter, false).await;
-    release(lock, &again.aws, reporter).await;
+    finish(lock, &again.aws, &report, opts, reporter).await;
     Ok((again, report))
+}
+
+/// Releases the lock while the stage records the deployment just made (a
+/// record that names its deployment needs no lock: see
+/// `apply::mark_stage`; if it is not written the next read asks for the
+/// deployment).
+async fn finish(lock: Lock, aws: &Aws, report: &Report, opts: &Options, reporter: &dyn Reporter) {
+    let (_, _marked) = tokio::join!(
+        release(lock, aws, reporter),
+        crate::aws::apply::mark_stage(aws, report, opts.budget)
+    );
 }
 
 async fn release(lock: Lock, aws: &Aws, reporter: &dyn Reporter) {

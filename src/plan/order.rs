@@ -6,10 +6,17 @@
 //! the functions' log groups → functions and their code → invoke permissions → integrations →
 //! authorizers → routes → route responses → log group → stage →
 //! certificate, domain name, API mapping, DNS records → deletions inside
-//! the API → one deployment → deletion of the DNS records, mapping, domain
-//! name and certificate → of the stage, the API, permissions, functions,
-//! role policies, roles, the access-log group and the functions' log
-//! groups (after their functions, so no invocation makes one again).
+//! the API → one deployment → the deletions outside the API. Those wait
+//! for everything before them, and among themselves only for what they
+//! depend on (`deletion`), not phase by phase: a domain's DNS records, then
+//! its mapping, domain name and certificate; the stage after the mappings;
+//! the API after its stage; a role after its inline policies and the
+//! functions that use it (a function is found through its role when the
+//! config no longer names it); a function's log group after its function
+//! (so no invocation makes one again); the access-log group after the
+//! stage and the API. The API, the functions and the role policies go at
+//! once: DeleteApi takes the routes, integrations, authorizers and stage
+//! with it.
 
 use std::collections::BTreeMap;
 
@@ -69,9 +76,13 @@ pub fn phase(a: &Action) -> u8 {
 }
 
 /// The phase from which on an action waits for every action of the
-/// earlier phases (the domain, the deployment and every deletion); before
-/// it, an action waits only for what it uses.
+/// earlier phases (the domain, the deployment and the deletions inside the
+/// API); before it, an action waits only for what it uses.
 const BARRIER_PHASE: u8 = 61;
+
+/// The first phase of the deletions outside the API: they wait for every
+/// action before them, then only for the deletions they depend on.
+const DELETION_PHASE: u8 = 84;
 
 /// The Lambda function an action works on, for running one function's
 /// actions one after the other.
@@ -100,14 +111,18 @@ pub struct Waits {
 ///
 /// Before the barrier phase an action waits for: the API when it is being
 /// created or changed (everything but roles and the log group uses its id);
-/// its role (a policy, a function); its function (code, permissions, the
-/// integration, an authorizer); its integration and authorizer (a route);
-/// its route (a route response); the log group (the stage); and the
-/// previous action on the same function; a function waits for its log
-/// group too. From the barrier phase on, an
-/// action waits for every action of an earlier phase, as phases did.
-pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
+/// its role (a policy, a function); its function (code, permissions, an
+/// authorizer, but not the integration: see `Index::uses`); its
+/// integration and authorizer (a route); its route (a route response); the
+/// log group (the stage); and the previous action on the same function;
+/// an invoke permission waits for the function's log group too. From the barrier phase on, an
+/// action waits for every action of an earlier phase, as phases did; the
+/// deletions outside the API wait for every action before them and for
+/// the deletions they depend on (`Deletions::uses`, which reads which role
+/// each function has from `observed`).
+pub fn dependencies(actions: &[Action], desired: &State, observed: &State) -> Vec<Waits> {
     let index = Index::new(actions);
+    let deletions = Deletions::new(actions, observed);
     let mut last_on_function: BTreeMap<&str, usize> = BTreeMap::new();
     let mut phase_start = 0;
     actions
@@ -121,6 +136,16 @@ pub fn dependencies(actions: &[Action], desired: &State) -> Vec<Waits> {
             let mut on: Vec<usize> = Vec::new();
             if let Some(f) = function_of(&a.resource) {
                 on.extend(last_on_function.insert(f, i));
+            }
+            if pa >= DELETION_PHASE {
+                on.extend(deletions.uses(&a.resource));
+                on.retain(|&j| j < i);
+                on.sort_unstable();
+                on.dedup();
+                return Waits {
+                    prefix: deletions.first,
+                    on,
+                };
             }
             if pa >= BARRIER_PHASE {
                 return Waits {
@@ -204,10 +229,20 @@ impl<'a> Index<'a> {
             R::Function(f) => {
                 let role = desired.functions.get(f).map(|x| x.role.clone());
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
-                on.extend(self.find(R::FunctionLogGroup(function_log_group(f))));
             }
             R::FunctionCode(f) | R::Alias(f) => on.extend(self.find(R::Function(f.clone()))),
-            R::Permission(f, _) | R::Integration(f) => on.extend(self.function(f)),
+            // What lets API Gateway invoke a function comes after its log
+            // group, so Lambda never makes an untagged one.
+            R::Permission(f, _) => {
+                on.extend(self.function(f));
+                let group = own_function(f).map(function_log_group);
+                on.extend(group.and_then(|g| self.find(R::FunctionLogGroup(g))));
+            }
+            // API Gateway does not look the function up when an integration
+            // names it (its ARN is known beforehand), and no integration
+            // change goes live before the deployment, which waits for
+            // everything: so an integration needs only the API.
+            R::Integration(_) => {}
             R::Authorizer(n) => {
                 let f = api
                     .and_then(|x| x.authorizers.get(n))
@@ -224,6 +259,92 @@ impl<'a> Index<'a> {
             }
             R::RouteResponse(k) => on.extend(self.find(R::Route(k.clone()))),
             R::Stage(_) => on.extend(self.log_group),
+            _ => {}
+        }
+        on
+    }
+}
+
+/// Where the deletions outside the API are, by resource, and which role
+/// each observed function has.
+struct Deletions<'a> {
+    /// The index of the first of them (every action before it comes first).
+    first: usize,
+    by_resource: BTreeMap<&'a Resource, usize>,
+    observed: &'a State,
+}
+
+impl<'a> Deletions<'a> {
+    fn new(actions: &'a [Action], observed: &'a State) -> Self {
+        let first = actions
+            .iter()
+            .position(|a| phase(a) >= DELETION_PHASE)
+            .unwrap_or(actions.len());
+        let by_resource = actions[first..]
+            .iter()
+            .enumerate()
+            .map(|(k, a)| (&a.resource, first + k))
+            .collect();
+        Deletions {
+            first,
+            by_resource,
+            observed,
+        }
+    }
+
+    fn find(&self, r: &Resource) -> Option<usize> {
+        self.by_resource.get(r).copied()
+    }
+
+    /// The deletions of the kind `pick` accepts.
+    fn all(&self, pick: impl Fn(&Resource) -> bool) -> Vec<usize> {
+        self.by_resource
+            .iter()
+            .filter(|(r, _)| pick(r))
+            .map(|(_, &i)| i)
+            .collect()
+    }
+
+    /// The deletions the deletion of `r` waits for (see the header).
+    fn uses(&self, r: &Resource) -> Vec<usize> {
+        use Resource as R;
+        let mut on = Vec::new();
+        let mappings = || self.all(|x| matches!(x, R::ApiMapping(_)));
+        let api_and_stage = || self.all(|x| matches!(x, R::Api(_) | R::Stage(_)));
+        match r {
+            R::ApiMapping(d) => on.extend(self.find(&R::DnsRecords(d.clone()))),
+            R::DomainName(d) => {
+                on.extend(self.find(&R::DnsRecords(d.clone())));
+                on.extend(self.find(&R::ApiMapping(d.clone())));
+            }
+            R::Certificate(d) => on.extend(self.find(&R::DomainName(d.clone()))),
+            R::Stage(_) => on.extend(mappings()),
+            R::Api(_) => {
+                on.extend(mappings());
+                on.extend(self.all(|x| matches!(x, R::Stage(_))));
+            }
+            // The API stops invoking it first.
+            R::Permission(..) | R::Alias(_) => on.extend(self.all(|x| matches!(x, R::Api(_)))),
+            R::Role(role) => {
+                on.extend(self.all(|x| matches!(x, R::RolePolicy(r, _) if r == role)));
+                on.extend(self.all(|x| {
+                    match x {
+                        R::Function(f) => {
+                            f == role
+                                || self
+                                    .observed
+                                    .functions
+                                    .get(f)
+                                    .is_some_and(|o| &o.role == role)
+                        }
+                        _ => false,
+                    }
+                }));
+            }
+            R::FunctionLogGroup(group) => on.extend(
+                self.all(|x| matches!(x, R::Function(f) if &function_log_group(f) == group)),
+            ),
+            R::LogGroup(_) => on.extend(api_and_stage()),
             _ => {}
         }
         on

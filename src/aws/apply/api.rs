@@ -7,11 +7,11 @@ use aws_sdk_apigatewayv2::types as gw;
 
 use std::sync::Arc;
 
-use super::{Applier, Shared};
-use crate::aws::AwsError;
-use crate::aws::util::{gone_is_done, retag, retry};
+use super::{Applier, Report, Shared};
+use crate::aws::util::{RetryBudget, gone_is_done, retag, retry};
+use crate::aws::{Aws, AwsError};
 use crate::desired;
-use crate::names::DEPLOYMENT_PREFIX;
+use crate::names::{DEPLOYMENT_PREFIX, stage_marker};
 use crate::plan::{Action, Op, Resource};
 use crate::state::{self, Authorization, DEFAULT_INTEGRATION_TIMEOUT_MS, State};
 
@@ -582,7 +582,7 @@ impl Applier<'_> {
         let description = format!("{DEPLOYMENT_PREFIX}{}", api.definition_hash());
         // CreateDeployment is limited to 1 request / 5 s per account: the
         // retry budget covers several windows.
-        retry(self.budget, || async {
+        let made = retry(self.budget, || async {
             self.aws
                 .apigw
                 .create_deployment()
@@ -593,9 +593,40 @@ impl Applier<'_> {
                 .await
                 .map_err(|e| AwsError::from_sdk("CreateDeployment", stage, e))
         })
-        .await
-        .map(|_| ())
+        .await?;
+        // The stage is to record which deployment froze which definition
+        // (see `mark_stage`).
+        let marker = stage_marker(
+            &api.definition_hash(),
+            made.deployment_id().unwrap_or_default(),
+        );
+        shared.record(|ids| ids.stage_marker = Some((stage.to_owned(), marker)));
+        Ok(())
     }
+}
+
+/// Writes the stage's record of the deployment just made (see
+/// `names::stage_marker`), so observing reads the definition hash with the
+/// stage instead of asking for the deployment. It holds the deployment's
+/// id, so it can never vouch for another deployment: it is written while
+/// the lock is released, and a run stopped before writing it (or a record
+/// overwritten late) only makes the next read ask for the deployment.
+pub async fn mark_stage(aws: &Aws, report: &Report, budget: RetryBudget) -> Result<(), AwsError> {
+    let (Some(api_id), Some((stage, marker))) = (&report.api_id, &report.stage_marker) else {
+        return Ok(());
+    };
+    retry(budget, || async {
+        aws.apigw
+            .update_stage()
+            .api_id(api_id)
+            .stage_name(stage)
+            .description(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateStage", stage, e))
+    })
+    .await
+    .map(|_| ())
 }
 
 /// A stage's settings in API Gateway's shapes.

@@ -3,8 +3,8 @@
 //! inline policy on it.
 
 use super::Applier;
-use crate::aws::AwsError;
 use crate::aws::util::{found, gone_is_done, iam_tags, retag, retry};
+use crate::aws::{AwsError, ErrorKind};
 use crate::plan::{Action, Field, Op, Resource};
 use crate::state::{Role, State};
 
@@ -203,9 +203,25 @@ impl Applier<'_> {
         gone_is_done(r)
     }
 
+    /// Detaches the managed policies observed on the role (read under the
+    /// lock), then deletes it. Only when AWS refuses (someone attached a
+    /// policy since) are the attached policies listed, detached and the
+    /// delete tried again: the list is not on the path of every removal.
     async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
+        let observed: Vec<&String> = self
+            .observed
+            .roles
+            .get(name)
+            .map(|r| r.managed_policies.iter().collect())
+            .unwrap_or_default();
+        futures_util::future::try_join_all(observed.iter().map(|arn| self.detach(name, arn)))
+            .await?;
+        match self.delete_role_only(name).await {
+            Err(e) if e.kind != ErrorKind::NotFound => {}
+            done => return gone_is_done(done),
+        }
         // Attached managed policies (the config's, or someone's by hand)
-        // would block DeleteRole.
+        // block DeleteRole.
         let listed = self
             .aws
             .iam
@@ -223,16 +239,20 @@ impl Applier<'_> {
         for arn in listed.iter().filter_map(|p| p.policy_arn()) {
             self.detach(name, arn).await?;
         }
-        let r = retry(self.budget, || async {
+        gone_is_done(self.delete_role_only(name).await)
+    }
+
+    async fn delete_role_only(&self, name: &str) -> Result<(), AwsError> {
+        retry(self.budget, || async {
             self.aws
                 .iam
                 .delete_role()
                 .role_name(name)
                 .send()
                 .await
+                .map(|_| ())
                 .map_err(|e| AwsError::from_sdk("DeleteRole", name, e))
         })
-        .await;
-        gone_is_done(r)
+        .await
     }
 }

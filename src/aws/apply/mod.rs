@@ -17,6 +17,8 @@
 
 mod alias;
 mod api;
+
+pub use api::mark_stage;
 mod certificate;
 mod dns;
 mod domain;
@@ -104,6 +106,8 @@ pub struct Report {
     /// The API's id and endpoint after applying.
     pub api_id: Option<String>,
     pub api_endpoint: Option<String>,
+    /// The stage and the record of the deployment made, for `mark_stage`.
+    pub stage_marker: Option<(String, String)>,
 }
 
 impl Report {
@@ -221,7 +225,7 @@ impl Applier<'_> {
         };
         let mut report = Report::default();
         let actions = &plan.actions;
-        let waits = dependencies(actions, &shared.desired());
+        let waits = dependencies(actions, &shared.desired(), self.observed);
         let mut schedule = Schedule {
             waits: &waits,
             ended: vec![None; actions.len()],
@@ -259,6 +263,7 @@ impl Applier<'_> {
         let ids = shared.ids.lock().map(|i| i.clone()).unwrap_or_default();
         report.api_id = ids.api_id;
         report.api_endpoint = ids.api_endpoint;
+        report.stage_marker = ids.stage_marker;
         report
     }
 

@@ -12,7 +12,7 @@ use super::{Foreign, LiveIds, not_ours};
 use crate::aws::util::{all_pages, found, map_of};
 use crate::aws::{Aws, AwsError};
 use crate::config::model::Config;
-use crate::names::{DEPLOYMENT_PREFIX, arn_of_uri, reference_of_arn};
+use crate::names::{DEPLOYMENT_PREFIX, arn_of_uri, marked_definition, reference_of_arn};
 use crate::state::*;
 
 /// An owned API as GetApis lists it.
@@ -248,7 +248,9 @@ async fn route_responses(
     Ok(responses.into_iter().collect())
 }
 
-/// The definition hash of the stage's deployment, when wsdeploy made it.
+/// The definition hash of the stage's deployment, when wsdeploy made it:
+/// from the stage's description when it records the stage's current
+/// deployment (no call), else from the deployment's description.
 async fn deployed_definition(
     aws: &Aws,
     api_id: &str,
@@ -257,6 +259,12 @@ async fn deployed_definition(
     let Some(dep) = stage.and_then(|s| s.deployment_id()) else {
         return Ok(None);
     };
+    let marked = stage
+        .and_then(|s| s.description())
+        .and_then(|d| marked_definition(d, dep));
+    if marked.is_some() {
+        return Ok(marked);
+    }
     let d = found(
         aws.apigw
             .get_deployment()

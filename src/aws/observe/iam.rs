@@ -1,6 +1,6 @@
-//! Observing IAM: the roles under the app and stage's path and the roles
-//! the config names, with their tags and inline policies (read only once a
-//! role is known to be ours).
+//! Observing IAM: the names of the roles under the app and stage's path
+//! (`list_own`), and roles by name with their tags and inline policies
+//! (read only once a role is known to be ours).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,48 +12,40 @@ use crate::aws::{Aws, AwsError};
 use crate::names::{ROLE_POLICY_NAME, role_path};
 use crate::state::*;
 
+/// The names of the roles under the app and stage's path (ListRoles).
+pub(super) async fn list_own(aws: &Aws, app: &str, stage: &str) -> Result<Vec<String>, AwsError> {
+    let path = role_path(app, stage);
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix(&path)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::from_sdk("ListRoles", &path, e))?;
+    Ok(roles
+        .into_iter()
+        .filter(|r| r.path() == path)
+        .map(|r| r.role_name().to_owned())
+        .collect())
+}
+
+/// The roles of these names that are ours, and those that are in the way
+/// (a name wsdeploy uses on another path, or not tagged for the app and
+/// stage).
 pub(super) async fn read_roles(
     aws: &Aws,
     app: &str,
     stage: &str,
-    desired: &[String],
+    names: &[String],
 ) -> Result<Found<Role>, AwsError> {
     let path = role_path(app, stage);
-    // The roles under our path, and at the same time the roles the config
-    // names (wherever they are: a desired name on another path is someone
-    // else's role).
-    let listing = async {
-        let roles = aws
-            .iam
-            .list_roles()
-            .path_prefix(&path)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListRoles", &path, e))?;
-        Ok::<_, AwsError>(
-            roles
-                .into_iter()
-                .filter(|r| r.path() == path)
-                .map(|r| r.role_name().to_owned())
-                .collect::<Vec<_>>(),
-        )
-    };
-    let (listed, named) = tokio::join!(
-        listing,
-        try_join_all(desired.iter().map(|n| read_role(aws, n)))
-    );
-    let extra: Vec<String> = listed?
-        .into_iter()
-        .filter(|n| !desired.contains(n))
-        .collect();
-    let extra = try_join_all(extra.iter().map(|n| read_role(aws, n))).await?;
-
+    let read = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
     let mut owned = BTreeMap::new();
     let mut foreign = Vec::new();
-    for role in named?.into_iter().chain(extra).flatten() {
+    for role in read.into_iter().flatten() {
         if role.path != path {
             foreign.push(Foreign {
                 kind: "IAM role",

@@ -55,6 +55,9 @@ pub struct LiveIds {
     /// Lambda's RevisionId by function name: when set, the code upload of
     /// that function is conditional on it (the lock-free path).
     pub code_revisions: BTreeMap<String, String>,
+    /// Set by a deployment: the stage and the record it is to hold (see
+    /// `apply::mark_stage`).
+    pub stage_marker: Option<(String, String)>,
 }
 
 /// A resource with a name wsdeploy would use that is not wsdeploy's.
@@ -268,7 +271,10 @@ type FunctionsAndRoles = (
 
 /// The roles and functions the config names, and those of ours it no
 /// longer names: every function wsdeploy made has a role of the same name
-/// under our path.
+/// under our path. The roles listed under our path are read at the same
+/// time as the functions of their names (not one after the other), so an
+/// app known only by its identity (`remove`) is read in three rounds; a
+/// function found that way counts only when its role is ours.
 async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndRoles, AwsError> {
     let (app, stage) = (config.app.as_str(), config.stage.as_str());
     let named: Vec<String> = config
@@ -282,23 +288,35 @@ async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndR
         .filter(|f| f.provisioned_concurrency.is_some())
         .map(|f| f.function_name.clone())
         .collect();
-    let (roles, functions) = tokio::join!(
+    let unnamed = async {
+        let extra: Vec<String> = iam::list_own(aws, app, stage)
+            .await?
+            .into_iter()
+            .filter(|n| !named.contains(n))
+            .collect();
+        let none = BTreeSet::new();
+        let (roles, functions) = tokio::join!(
+            iam::read_roles(aws, app, stage, &extra),
+            lambda::read_functions(aws, (app, stage), &extra, &none),
+        );
+        Ok::<_, AwsError>((roles?, functions?))
+    };
+    let (roles, functions, unnamed) = tokio::join!(
         iam::read_roles(aws, app, stage, &named),
         lambda::read_functions(aws, (app, stage), &named, &live),
+        unnamed,
     );
-    let (roles, mut foreign) = roles?;
+    let (mut roles, mut foreign) = roles?;
     let (mut functions, function_foreign) = functions?;
     foreign.extend(function_foreign);
-    let extra: Vec<String> = roles
-        .keys()
-        .filter(|n| !named.contains(n))
-        .cloned()
-        .collect();
-    if !extra.is_empty() {
-        let (more, more_foreign) =
-            lambda::read_functions(aws, (app, stage), &extra, &BTreeSet::new()).await?;
-        functions.extend(more);
-        foreign.extend(more_foreign);
-    }
+    let ((more_roles, more_role_foreign), (more, more_foreign)) = unnamed?;
+    foreign.extend(more_role_foreign);
+    foreign.extend(
+        more_foreign
+            .into_iter()
+            .filter(|f| more_roles.contains_key(&f.name)),
+    );
+    functions.extend(more.into_iter().filter(|(n, _)| more_roles.contains_key(n)));
+    roles.extend(more_roles);
     Ok((roles, functions, foreign))
 }
