@@ -694,6 +694,28 @@ async fn log_groups(sdk: &aws_config::SdkConfig, app: &str) -> Vec<Value> {
     groups
 }
 
+/// The run after a kill at write `k` of `total` succeeds.
+fn rerun_succeeds(em: &Emulator, app: &App, args: &[&str], k: usize, total: usize) {
+    let out = wsdeploy(em, app, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "re-run after a kill at write {k}/{total}:\n{}",
+        text(&out)
+    );
+}
+
+/// After that run, `diff --exit-code` finds nothing to change.
+fn nothing_to_change(em: &Emulator, app: &App, k: usize, total: usize) {
+    let out = wsdeploy(em, app, &["diff", "--exit-code"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "after a kill at write {k}/{total}:\n{}",
+        text(&out)
+    );
+}
+
 /// Starts `args`, lets `k` writes through, kills the process with SIGKILL
 /// once they are done (or it has finished), and lifts the freeze.
 fn run_killed_after(em: &Emulator, app: &App, args: &[&str], k: usize) -> Option<i32> {
@@ -752,20 +774,8 @@ async fn a_deploy_killed_after_any_write_converges() {
     for k in 1..=total {
         em.reset();
         killed += usize::from(run_killed_after(&em, &app, &["deploy"], k).is_none());
-        let out = wsdeploy(&em, &app, &["deploy"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "re-run after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
-        let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
+        rerun_succeeds(&em, &app, &["deploy"], k, total);
+        nothing_to_change(&em, &app, k, total);
         let live = dump(&em, &app.name).await;
         assert!(
             live == reference,
@@ -801,13 +811,7 @@ async fn a_remove_killed_after_any_write_leaves_nothing_after_one_more() {
         em.reset();
         ok(wsdeploy(&em, &app, &["deploy"]));
         killed += usize::from(run_killed_after(&em, &app, &["remove", "--yes"], k).is_none());
-        let out = wsdeploy(&em, &app, &["remove", "--yes"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "re-run after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
+        rerun_succeeds(&em, &app, &["remove", "--yes"], k, total);
         assert_eq!(
             dump(&em, &app.name).await,
             empty,
@@ -890,20 +894,8 @@ async fn a_deploy_and_remove_with_every_setting_killed_after_any_write_converge(
     let empty = dump(&em, &app.name).await;
     for k in 1..=total {
         run_killed_after(&em, &app, &["deploy"], k);
-        let out = wsdeploy(&em, &app, &["deploy"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "re-run after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
-        let out = wsdeploy(&em, &app, &["diff", "--exit-code"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
+        rerun_succeeds(&em, &app, &["deploy"], k, total);
+        nothing_to_change(&em, &app, k, total);
         assert_eq!(
             dump(&em, &app.name).await,
             reference,
@@ -1030,13 +1022,7 @@ async fn a_domain_deploy_and_remove_killed_after_any_write_converge() {
     for k in 1..=total {
         ok(wsdeploy(&em, &app, &["remove", "--yes"]));
         killed += usize::from(run_killed_after(&em, &app, &["deploy"], k).is_none());
-        let out = wsdeploy(&em, &app, &["deploy"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "re-run after a kill at write {k}/{total}:\n{}",
-            text(&out)
-        );
+        rerun_succeeds(&em, &app, &["deploy"], k, total);
         assert_eq!(
             dump(&em, &app.name).await,
             reference,

@@ -31,7 +31,7 @@ pub(super) fn mark(actions: &mut [Action], desired: &State, observed: &State) {
             ),
             (Resource::RolePolicy(role, policy), _) => {
                 let doc = |s: &State| s.roles.get(role)?.policies.get(policy).cloned();
-                match desired_doc(desired, role, policy) {
+                match doc(desired) {
                     Some(want) => policy_document(doc(observed).as_ref(), &want),
                     None => Vec::new(),
                 }
@@ -56,10 +56,6 @@ pub(super) fn mark(actions: &mut [Action], desired: &State, observed: &State) {
             _ => Vec::new(),
         };
     }
-}
-
-fn desired_doc(desired: &State, role: &str, policy: &str) -> Option<Value> {
-    desired.roles.get(role)?.policies.get(policy).cloned()
 }
 
 /// A role: its managed policies, trust policy and boundary.

@@ -265,30 +265,27 @@ fn is_iam_path_name(rest: &str, max: usize) -> bool {
 /// A managed policy ARN: `arn:<partition>:iam::aws:policy/<path/name>`
 /// (an AWS managed policy) or `arn:<partition>:iam::<account>:policy/...`.
 pub(super) fn is_policy_arn(s: &str) -> bool {
-    let p: Vec<&str> = s.splitn(6, ':').collect();
-    p.len() == 6
-        && p[0] == "arn"
-        && is_partition(p[1])
-        && p[2] == "iam"
-        && p[3].is_empty()
-        && (p[4] == "aws" || is_account(p[4]))
-        && p[5]
-            .strip_prefix("policy/")
-            .is_some_and(|rest| is_iam_path_name(rest, 128))
+    is_iam_arn(s, "policy/", true, 128)
 }
 
 /// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path/name>`.
 pub(super) fn is_role_arn(s: &str) -> bool {
+    is_iam_arn(s, "role/", false, 64)
+}
+
+/// `arn:<partition>:iam::<account>:<kind><path/name>`, the account `aws`
+/// too when `aws_owned`, the name at most `max` characters.
+fn is_iam_arn(s: &str, kind: &str, aws_owned: bool, max: usize) -> bool {
     let p: Vec<&str> = s.splitn(6, ':').collect();
     p.len() == 6
         && p[0] == "arn"
         && is_partition(p[1])
         && p[2] == "iam"
         && p[3].is_empty()
-        && is_account(p[4])
+        && ((aws_owned && p[4] == "aws") || is_account(p[4]))
         && p[5]
-            .strip_prefix("role/")
-            .is_some_and(|rest| is_iam_path_name(rest, 64))
+            .strip_prefix(kind)
+            .is_some_and(|rest| is_iam_path_name(rest, max))
 }
 
 /// An EC2 id with its prefix: `subnet-0abc...`, `sg-0abc...`.
