@@ -289,6 +289,51 @@ fn creating_chat_overlaps_the_roles_the_api_and_each_function() {
 }
 
 #[test]
+fn the_longest_chains_of_waits_are_measured_from_each_action() {
+    let c = config("fixtures/chat/wsdeploy.yml");
+    let want = desired::build(&c, &context(&c, None));
+    let p = plan::plan(&want, &State::default());
+    let waits = plan::dependencies(&p.actions, &want, &State::default());
+    let lengths = plan::chain_lengths(&waits);
+    let length = |pred: &dyn Fn(&Resource) -> bool| {
+        lengths[p.actions.iter().position(|a| pred(&a.resource)).unwrap()]
+    };
+    // API → the authorizer's function → authorizer → $connect → deployment.
+    assert_eq!(length(&|r| matches!(r, Resource::Api(_))), 5);
+    assert_eq!(
+        length(&|r| matches!(r, Resource::Role(n) if n == "chat-dev-authorizer")),
+        5
+    );
+    // Role → function → permission → deployment.
+    assert_eq!(
+        length(&|r| matches!(r, Resource::Role(n) if n == "chat-dev-sendMessage")),
+        4
+    );
+    // Integration → route → deployment, ahead of the stage's two.
+    assert_eq!(
+        length(&|r| matches!(r, Resource::Integration(n) if n == "chat-dev-sendMessage")),
+        3
+    );
+    assert_eq!(length(&|r| matches!(r, Resource::Stage(_))), 2);
+    assert_eq!(length(&|r| matches!(r, Resource::Deployment(_))), 1);
+    // Every action outlasts what waits for it, and the longest chain is
+    // the plan's depth.
+    for (i, w) in waits.iter().enumerate() {
+        let before = w.on.iter().copied().chain(0..w.prefix);
+        for j in before {
+            assert!(
+                lengths[j] > lengths[i],
+                "action {j} must outlast action {i}"
+            );
+        }
+    }
+    assert_eq!(
+        lengths.iter().copied().max().unwrap() as usize,
+        depth(&p, &waits)
+    );
+}
+
+#[test]
 fn removing_goes_by_dependency_not_phase() {
     let observed = in_sync_chat();
     let p = plan::plan(&State::default(), &observed);

@@ -36,7 +36,7 @@ use crate::state::{State, Tags};
 
 pub use field::{Field, Setting};
 pub use lambda::human_size;
-pub use order::{Waits, dependencies, phase};
+pub use order::{Waits, chain_lengths, dependencies, phase};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "name")]

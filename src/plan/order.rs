@@ -165,6 +165,33 @@ pub fn dependencies(actions: &[Action], desired: &State, observed: &State) -> Ve
         .collect()
 }
 
+/// How many actions, this one included, the longest chain of waits that
+/// starts at each action holds (the action itself, then one that waits
+/// for it, and so on): apply starts the longest chains first, so that the
+/// round trips that end a run are not spent behind shorter work. Waits
+/// point only backwards (an action waits for earlier ones), so one pass
+/// from the end computes them; `prefix` waits count as waits on each
+/// action before it.
+pub fn chain_lengths(waits: &[Waits]) -> Vec<u32> {
+    let n = waits.len();
+    let mut length = vec![1u32; n];
+    // The longest chain among the actions that wait for every action
+    // before index p, by p.
+    let mut behind_prefix = vec![0u32; n + 1];
+    // Behind all actions after i: the longest of behind_prefix[p], p > i.
+    let mut behind_later = 0u32;
+    for i in (0..n).rev() {
+        behind_later = behind_later.max(behind_prefix[i + 1]);
+        length[i] = length[i].max(1 + behind_later);
+        let w = &waits[i];
+        for &j in &w.on {
+            length[j] = length[j].max(1 + length[i]);
+        }
+        behind_prefix[w.prefix] = behind_prefix[w.prefix].max(length[i]);
+    }
+    length
+}
+
 /// Where the actions before the barrier phase are, by resource.
 struct Index<'a> {
     by_resource: BTreeMap<&'a Resource, usize>,

@@ -3,7 +3,9 @@
 //! Each action starts as soon as the actions it depends on are done (see
 //! `plan::dependencies`), at most `CONCURRENCY` at a time for API Gateway
 //! and as many for the other services: the roles are made while the API
-//! is, and one function's chain does not wait for another's.
+//! is, and one function's chain does not wait for another's. Of the
+//! actions ready at once, those that start the longest chains of waits
+//! go first (`plan::chain_lengths`).
 //! Actions on the same Lambda function run one after the other (parallel
 //! AddPermission calls on one function can drop statements). A failed
 //! action does not stop actions that do not depend on it, but nothing that
@@ -37,7 +39,7 @@ use super::{Aws, AwsError, RetryBudget};
 use crate::build::Packages;
 use crate::config::model::Config;
 use crate::desired::{self, Context};
-use crate::plan::{Action, Op, Plan, Resource, Waits, dependencies};
+use crate::plan::{Action, Op, Plan, Resource, Waits, chain_lengths, dependencies};
 use crate::state::State;
 
 /// How many actions run at once in each pool (see `pool_of`).
@@ -166,6 +168,8 @@ impl Shared {
 /// Which actions have started and how those that ended went.
 struct Schedule<'w> {
     waits: &'w [Waits],
+    /// The longest chain of waits from each action.
+    lengths: Vec<u32>,
     /// Each action's end: None while pending or running.
     ended: Vec<Option<bool>>,
     started: Vec<bool>,
@@ -178,22 +182,28 @@ struct Schedule<'w> {
 }
 
 impl Schedule<'_> {
-    /// The actions that may start now, latest phase first: a chain that
-    /// has begun is carried on (role, function, integration, route) before
-    /// new ones start, so API Gateway gets work from the first seconds.
+    /// The actions that may start now, in the order their calls are to
+    /// go out: the longest chains first (the calls sent together are
+    /// answered in about the order they arrive when AWS is busy), then
+    /// the earlier phase (the API, which most chains need, before the
+    /// roles).
     fn start_ready(&mut self, actions: &[Action]) -> Vec<usize> {
+        let mut candidates: Vec<usize> = (0..actions.len())
+            .filter(|&i| {
+                let w = &self.waits[i];
+                !self.started[i]
+                    && self.prefix_ok >= w.prefix
+                    && w.on.iter().all(|&j| self.ended[j] == Some(true))
+            })
+            .collect();
+        candidates.sort_by_key(|&i| (std::cmp::Reverse(self.lengths[i]), i));
         let mut ready = Vec::new();
-        for i in (0..actions.len()).rev() {
+        for i in candidates {
             if self.in_flight.iter().all(|&n| n >= CONCURRENCY) {
                 break;
             }
-            let w = &self.waits[i];
             let pool = pool_of(&actions[i].resource);
-            if self.started[i]
-                || self.in_flight[pool] >= CONCURRENCY
-                || self.prefix_ok < w.prefix
-                || !w.on.iter().all(|&j| self.ended[j] == Some(true))
-            {
+            if self.in_flight[pool] >= CONCURRENCY {
                 continue;
             }
             self.started[i] = true;
@@ -227,6 +237,7 @@ impl Applier<'_> {
         let actions = &plan.actions;
         let waits = dependencies(actions, &shared.desired(), self.observed);
         let mut schedule = Schedule {
+            lengths: chain_lengths(&waits),
             waits: &waits,
             ended: vec![None; actions.len()],
             started: vec![false; actions.len()],
