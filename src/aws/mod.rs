@@ -120,6 +120,22 @@ async fn sdk_config(opts: &ConnectOptions) -> Result<(aws_config::SdkConfig, Str
     Ok((sdk, region))
 }
 
+/// Starts loading the TLS trust store (the system's root certificates,
+/// which the SDK's HTTPS client reads once per process, a few
+/// milliseconds of file reads and parsing) on a thread of its own, so
+/// that it overlaps reading the config and packaging instead of holding
+/// up the first request. The SDK's client waits for it if it is not done.
+pub fn load_tls_roots_early() {
+    let _ = std::thread::Builder::new()
+        .name("tls-roots".to_owned())
+        .spawn(|| {
+            use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+            let _ = aws_smithy_http_client::Connector::builder()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .build();
+        });
+}
+
 impl Aws {
     pub async fn connect(opts: &ConnectOptions) -> Result<Aws, AwsError> {
         let (sdk, region) = sdk_config(opts).await?;
