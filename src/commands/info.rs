@@ -15,7 +15,7 @@ pub async fn run(
     printer: &Printer,
     outputs_file: Option<&Path>,
 ) -> Result<Exit, Error> {
-    let (aws, observed) = pipeline::connect_observe(config, opts).await?;
+    let (aws, observed) = pipeline::connect_observe(config, opts, pipeline::Depth::Full).await?;
     let Some(api_id) = observed.ids.api_id.as_deref() else {
         return Err(Error::NotDeployed {
             app: config.app.clone(),

@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use crate::aws::apply::{Applier, Event, Report};
 use crate::aws::lock::{self, Lock};
-use crate::aws::observe::{Foreign, Observed, observe};
+pub use crate::aws::observe::Depth;
+use crate::aws::observe::{
+    ApiHint, Foreign, Observed, api_hint, observe_for_removal, still_nothing,
+};
 use crate::aws::{Aws, AwsError, ConnectOptions, RetryBudget};
 use crate::build::{self, BuildError, Packages};
 use crate::config::model::Config;
@@ -115,10 +118,14 @@ pub async fn connect(config: &Config, opts: &Options) -> Result<Aws, Error> {
 
 /// Connects and reads live state, asking STS for the account in the same
 /// round as the first reads (observing needs no account id).
-pub async fn connect_observe(config: &Config, opts: &Options) -> Result<(Aws, Observed), Error> {
+pub async fn connect_observe(
+    config: &Config,
+    opts: &Options,
+    depth: Depth,
+) -> Result<(Aws, Observed), Error> {
     let mut aws = clients(config, opts).await?;
     let reader = aws.clone();
-    let (who, observed) = tokio::join!(aws.identify(), observe(&reader, config));
+    let (who, observed) = tokio::join!(aws.identify(), read(&reader, config, depth, None));
     // A credentials problem explains a failed read better than the read.
     who?;
     Ok((aws, observed?))
@@ -144,7 +151,7 @@ pub async fn plan_deploy(
     };
     let ((packages, ()), observed) = tokio::join!(
         async { tokio::join!(building, telling) },
-        connect_observe(config, opts)
+        connect_observe(config, opts, Depth::Full)
     );
     let packages = packages?;
     let (aws, observed) = observed?;
@@ -173,10 +180,24 @@ fn replan(
     })
 }
 
+/// Reads live state to the depth asked; a removal's read uses the hint of
+/// where its API is.
+async fn read(
+    aws: &Aws,
+    config: &Config,
+    depth: Depth,
+    hint: Option<ApiHint>,
+) -> Result<Observed, AwsError> {
+    match depth {
+        Depth::Full => crate::aws::observe::observe(aws, config).await,
+        Depth::Removal => observe_for_removal(aws, config, hint).await,
+    }
+}
+
 /// Reads live state and plans its removal. Foreign resources are simply
 /// left alone.
 pub async fn plan_remove(config: &Config, opts: &Options) -> Result<Planned, Error> {
-    let (aws, observed) = connect_observe(config, opts).await?;
+    let (aws, observed) = connect_observe(config, opts, Depth::Removal).await?;
     Ok(removal(aws, observed, opts.keep_logs))
 }
 
@@ -214,7 +235,15 @@ pub async fn deploy(
         lock_free::Outcome::Done(planned, report) => Ok((*planned, report)),
         lock_free::Outcome::NeedsLock(planned) => {
             let make = |aws, o, packages| replan(aws, config, packages, o);
-            locked(*planned, config, opts, reporter, "deploy", make).await
+            locked(
+                *planned,
+                config,
+                opts,
+                reporter,
+                (Depth::Full, "deploy"),
+                make,
+            )
+            .await
         }
     }
 }
@@ -229,14 +258,25 @@ pub async fn remove(
 ) -> Result<(Planned, Report), Error> {
     let keep_logs = opts.keep_logs;
     let make = |aws, o, _| Ok(removal(aws, o, keep_logs));
-    locked(planned, config, opts, reporter, "remove", make).await
+    locked(
+        planned,
+        config,
+        opts,
+        reporter,
+        (Depth::Removal, "remove"),
+        make,
+    )
+    .await
 }
 
 /// `remove --yes`: nobody is asked, so the run takes the lock first (while
-/// STS says which account this is) and reads once, under it: nothing can
-/// change between that read and the deletions, and no second read is
-/// needed. `show` is handed the plan before it is applied. When nothing is
-/// left to remove the lock is released and the plan is empty.
+/// STS says which account this is and the API is listed) and reads once,
+/// under it: nothing can change between that read and the deletions, and
+/// no second read is needed. The API listed before the lock is only a
+/// hint: the read under the lock lists it again and keeps the lists read
+/// with the hint only when it names the same API. `show` is handed the
+/// plan before it is applied. When nothing is left to remove the lock is
+/// released and the plan is empty.
 pub async fn remove_at_once(
     config: &Config,
     opts: &Options,
@@ -245,9 +285,10 @@ pub async fn remove_at_once(
 ) -> Result<(Planned, Report), Error> {
     let mut aws = clients(config, opts).await?;
     let taker = aws.clone();
-    let (who, taken) = tokio::join!(
+    let (who, taken, hint) = tokio::join!(
         aws.identify(),
-        lock::try_take(&taker, &config.app, &config.stage, "remove")
+        lock::try_take(&taker, &config.app, &config.stage, "remove"),
+        api_hint(&taker, config),
     );
     let lock = match (who, taken) {
         (Ok(()), Ok(Some(lock))) => lock,
@@ -259,7 +300,7 @@ pub async fn remove_at_once(
         (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     interrupt::writing();
-    let planned = match observe(&aws, config).await {
+    let planned = match observe_for_removal(&aws, config, hint).await {
         Ok(o) => removal(aws.clone(), o, opts.keep_logs),
         Err(e) => {
             release(lock, &aws, reporter).await;
@@ -296,21 +337,22 @@ async fn take_lock(
     .await
 }
 
-/// The locked path: lock, read again and plan again with `make_plan`
-/// (deploy's or remove's: live state may have changed while this run
-/// planned or waited), apply, release.
+/// The locked path: lock, read again (to `depth`; a removal with the API
+/// first read as its hint) and plan again with `make_plan` (deploy's or
+/// remove's: live state may have changed while this run planned or
+/// waited), apply, release.
 async fn locked(
     planned: Planned,
     config: &Config,
     opts: &Options,
     reporter: &dyn Reporter,
-    command: &str,
+    (depth, command): (Depth, &str),
     make_plan: impl Fn(Aws, Observed, Packages) -> Result<Planned, Error>,
 ) -> Result<(Planned, Report), Error> {
     let aws = planned.aws.clone();
     let lock = take_lock(&aws, config, opts, reporter, command).await?;
     interrupt::writing();
-    let again = match observe(&aws, config).await {
+    let again = match read_again(&aws, config, depth, &planned.observed).await {
         Ok(o) => make_plan(aws.clone(), o, planned.packages.clone()),
         Err(e) => Err(Error::Aws(e)),
     };
@@ -327,6 +369,22 @@ async fn locked(
     let report = apply(&again, config, opts, reporter, false).await;
     finish(lock, &again.aws, &report, opts, reporter).await;
     Ok((again, report))
+}
+
+/// The read under the lock: to `depth`, a removal with the API first read
+/// as its hint; a first deploy whose first read found nothing confirms
+/// that nothing appeared since (`still_nothing`, one round of four
+/// listings) and reads everything only if something did.
+async fn read_again(
+    aws: &Aws,
+    config: &Config,
+    depth: Depth,
+    first: &Observed,
+) -> Result<Observed, AwsError> {
+    if depth == Depth::Full && first.is_nothing() && still_nothing(aws, config).await? {
+        return Ok(first.clone());
+    }
+    read(aws, config, depth, ApiHint::of(first)).await
 }
 
 /// Releases the lock while the stage records the deployment just made (a

@@ -8,7 +8,7 @@ use aws_sdk_apigatewayv2::types as gw;
 
 use futures_util::future::try_join_all;
 
-use super::{Foreign, LiveIds, not_ours};
+use super::{Depth, Foreign, LiveIds, not_ours};
 use crate::aws::util::{all_pages, found, map_of};
 use crate::aws::{Aws, AwsError};
 use crate::config::model::Config;
@@ -29,6 +29,10 @@ pub(super) struct FoundApi {
 impl FoundApi {
     pub(super) fn id(&self) -> &str {
         &self.id
+    }
+
+    pub(super) fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -82,7 +86,7 @@ pub(super) async fn find_api(
 }
 
 /// The API's lists, as API Gateway returns them.
-struct Lists {
+pub(super) struct Lists {
     integrations: Vec<gw::Integration>,
     routes: Vec<gw::Route>,
     authorizers: Vec<gw::Authorizer>,
@@ -119,14 +123,30 @@ async fn read_lists(aws: &Aws, api_id: &str, res: &str) -> Result<Lists, AwsErro
     })
 }
 
+/// The lists of the API a hint names (`id`, `name`), read at the same
+/// time as the API list that says whether they are the ones wanted; a
+/// failed read is no answer (they are read again if wanted).
+pub(super) async fn early_lists(aws: &Aws, hint: Option<(&str, &str)>) -> Option<(String, Lists)> {
+    let (id, name) = hint?;
+    let lists = read_lists(aws, id, name).await.ok()?;
+    Some((id.to_owned(), lists))
+}
+
+/// The API with its lists (`lists` when they were read already), and,
+/// for `Depth::Full`, its route responses and the definition its stage
+/// runs.
 pub(super) async fn read_api(
     aws: &Aws,
     found: FoundApi,
     (app, stage): (&str, &str),
     ids: &mut LiveIds,
+    (depth, lists): (Depth, Option<Lists>),
 ) -> Result<Api, AwsError> {
     let api_id = found.id.clone();
-    let lists = read_lists(aws, &api_id, &found.name).await?;
+    let lists = match lists {
+        Some(lists) => lists,
+        None => read_lists(aws, &api_id, &found.name).await?,
+    };
     ids.api_id = Some(api_id.clone());
     ids.api_endpoint = found.endpoint.clone();
     let reference = |uri: &str| reference_of_arn(arn_of_uri(uri), app, stage);
@@ -137,12 +157,17 @@ pub(super) async fn read_api(
         .into_iter()
         .find(|s| s.stage_name() == Some(stage));
     // The third round: the route responses of two-way routes, and the
-    // definition the stage runs.
-    let (responses, deployed_definition) = tokio::join!(
-        route_responses(aws, &api_id, &lists.routes),
-        deployed_definition(aws, &api_id, our_stage.as_ref()),
-    );
-    let (responses, deployed_definition) = (responses?, deployed_definition?);
+    // definition the stage runs (a removal needs neither).
+    let (responses, deployed_definition) = match depth {
+        Depth::Full => {
+            let (responses, deployed) = tokio::join!(
+                route_responses(aws, &api_id, &lists.routes),
+                deployed_definition(aws, &api_id, our_stage.as_ref()),
+            );
+            (responses?, deployed?)
+        }
+        Depth::Removal => (BTreeMap::new(), None),
+    };
     let names = Names {
         integrations: &integration_key_by_id,
         authorizers: &authorizer_name_by_id,

@@ -1,6 +1,7 @@
 //! Observing IAM: the names of the roles under the app and stage's path
 //! (`list_own`), and roles by name with their tags and inline policies
-//! (read only once a role is known to be ours).
+//! (for a plan, read only once a role is known to be ours; for a removal,
+//! only their names, asked alongside the role).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,17 +33,35 @@ pub(super) async fn list_own(aws: &Aws, app: &str, stage: &str) -> Result<Vec<St
         .collect())
 }
 
+/// What is read of a role besides its trust policy, path and tags.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RoleReads<'a> {
+    /// Its inline policies with their documents and its attached
+    /// policies, once the role is known to be ours.
+    Everything,
+    /// The names of its inline policies (documents are left `null`), and
+    /// its attached policies for the roles in `attached`, asked at the
+    /// same time as the role and kept only when it is ours.
+    Names { attached: &'a BTreeSet<String> },
+}
+
 /// The roles of these names that are ours, and those that are in the way
 /// (a name wsdeploy uses on another path, or not tagged for the app and
 /// stage).
 pub(super) async fn read_roles(
     aws: &Aws,
-    app: &str,
-    stage: &str,
+    (app, stage): (&str, &str),
     names: &[String],
+    reads: RoleReads<'_>,
 ) -> Result<Found<Role>, AwsError> {
     let path = role_path(app, stage);
-    let read = try_join_all(names.iter().map(|n| read_role(aws, n))).await?;
+    let read = try_join_all(names.iter().map(|n| async move {
+        match reads {
+            RoleReads::Everything => read_role(aws, n).await,
+            RoleReads::Names { attached } => read_role_names(aws, n, attached.contains(n)).await,
+        }
+    }))
+    .await?;
     let mut owned = BTreeMap::new();
     let mut foreign = Vec::new();
     for role in read.into_iter().flatten() {
@@ -68,6 +87,58 @@ pub(super) async fn read_roles(
 /// A role with its inline policies (read only for a role of ours: its
 /// policy list and the policy wsdeploy writes at once, then any other).
 async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
+    let Some(mut role) = get_role(aws, name).await? else {
+        return Ok(None);
+    };
+    if role.tags.contains_key(TAG_APP) {
+        let (inline, attached) =
+            tokio::join!(inline_policies(aws, name), attached_policies(aws, name));
+        role.policies = inline?;
+        role.managed_policies = attached?;
+    }
+    Ok(Some(role))
+}
+
+/// A role with the names of its inline policies, and its attached
+/// policies when `attached`, all asked at once; what came with a role
+/// that is not ours (or does not exist) is dropped, errors included.
+async fn read_role_names(aws: &Aws, name: &str, attached: bool) -> Result<Option<Role>, AwsError> {
+    let names = aws.read(async {
+        aws.iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))
+    });
+    let managed = async {
+        match attached {
+            true => Some(aws.read(attached_policies(aws, name)).await),
+            false => None,
+        }
+    };
+    let (role, names, managed) = tokio::join!(get_role(aws, name), names, managed);
+    let Some(mut role) = role? else {
+        return Ok(None);
+    };
+    if role.tags.contains_key(TAG_APP) {
+        role.policies = found(names)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p, serde_json::Value::Null))
+            .collect();
+        if let Some(managed) = managed {
+            role.managed_policies = found(managed)?.unwrap_or_default();
+        }
+    }
+    Ok(Some(role))
+}
+
+/// A role with its tags and trust policy, no policies.
+async fn get_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
     let got = aws.read(aws.iam.get_role().role_name(name).send()).await;
     let Some(out) = found(got.map_err(|e| AwsError::from_sdk("GetRole", name, e)))? else {
         return Ok(None);
@@ -100,13 +171,6 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
                 .map(|t| (t.key().to_owned(), t.value().to_owned())),
         );
     }
-    let (policies, managed_policies) = if tags.contains_key(TAG_APP) {
-        let (inline, attached) =
-            tokio::join!(inline_policies(aws, name), attached_policies(aws, name));
-        (inline?, attached?)
-    } else {
-        Default::default()
-    };
     Ok(Some(Role {
         name: name.to_owned(),
         path: role.path().to_owned(),
@@ -114,8 +178,8 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
             .assume_role_policy_document()
             .map(decode_policy)
             .unwrap_or_default(),
-        policies,
-        managed_policies,
+        policies: Default::default(),
+        managed_policies: Default::default(),
         permissions_boundary: role
             .permissions_boundary()
             .and_then(|b| b.permissions_boundary_arn())

@@ -8,7 +8,7 @@ use futures_util::future::try_join_all;
 
 use super::function::{from_configuration, policy_statements};
 use super::live::read_live;
-use super::{Foreign, Found, not_ours};
+use super::{Depth, Foreign, Found, not_ours};
 use crate::aws::util::{found, map_of};
 use crate::aws::{Aws, AwsError};
 use crate::names::{ExternalSid, LIVE_ALIAS, external_sid, role_path};
@@ -55,13 +55,14 @@ pub async fn revisions(
 pub type Policies = BTreeMap<String, BTreeMap<String, Permission>>;
 
 /// Functions by name, each of ours with wsdeploy's statements of its
-/// resource policy (asked once the function is known to be ours), and
-/// with its alias `live` when it is in `live` or turns out to have one.
+/// resource policy (asked once the function is known to be ours; not for
+/// a removal, which deletes them with the function), and with its alias
+/// `live` when it is in `live`.
 pub(super) async fn read_functions(
     aws: &Aws,
     (app, stage): (&str, &str),
     names: &[String],
-    live: &std::collections::BTreeSet<String>,
+    (live, depth): (&std::collections::BTreeSet<String>, Depth),
 ) -> Result<Found<(Function, Policies)>, AwsError> {
     let own_path = role_path(app, stage);
     let read = try_join_all(
@@ -75,7 +76,13 @@ pub(super) async fn read_functions(
         .flatten()
         .partition(|f| owned_by(&f.tags, app, stage));
     let policies = try_join_all(owned.iter().map(|f| async {
-        let (mine, alias) = tokio::join!(aws.read(read_permissions(aws, &f.name)), async {
+        let mine = async {
+            match depth {
+                Depth::Full => aws.read(read_permissions(aws, &f.name)).await,
+                Depth::Removal => Ok(BTreeMap::new()),
+            }
+        };
+        let (mine, alias) = tokio::join!(mine, async {
             match live.contains(&f.name) {
                 true => read_live(aws, f, &own_path).await,
                 false => Ok(None),

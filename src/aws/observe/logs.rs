@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::future::try_join_all;
 
 use super::{Foreign, not_ours};
+use crate::aws::util::found;
 use crate::aws::util::map_of;
 use crate::aws::{Aws, AwsError};
 use crate::config::model::Config;
 use crate::names::{access_log_group, function_log_group};
-use crate::state::{LogGroup, TAG_APP, owned_by};
+use crate::state::{LogGroup, TAG_APP, Tags, owned_by};
 
 /// The log group of exactly this name, if it exists (one read; the
 /// exact name sorts first among those it prefixes).
@@ -35,14 +36,27 @@ pub async fn find_log_group(
 }
 
 /// The stage's access-log group, when it exists and is this stage's.
+/// With `guess_tags` (the account is known) its tags are asked by its ARN
+/// while it is looked for.
 pub(super) async fn observe_log_group(
     aws: &Aws,
     config: &Config,
+    guess_tags: bool,
 ) -> Result<(Option<LogGroup>, Vec<Foreign>), AwsError> {
     let name = access_log_group(&config.app, &config.stage);
-    let Some(group) = find_log_group(aws, &name).await? else {
+    let guessed = async {
+        match guess_tags {
+            true => tags_by_name(aws, &name).await,
+            false => Ok(None),
+        }
+    };
+    let (group, guessed) = tokio::join!(find_log_group(aws, &name), guessed);
+    let Some(group) = group? else {
         return Ok((None, vec![]));
     };
+    if let Some(tags) = guessed.ok().flatten() {
+        return Ok(classify_access_group(config, name, &group, tags));
+    }
     // The ARN as listed (`arn` ends in `:*`), so that no account id is
     // needed yet.
     let Some(arn) = group
@@ -56,14 +70,18 @@ pub(super) async fn observe_log_group(
             "run again; if it persists, report it",
         ));
     };
-    let listed = aws
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("ListTagsForResource", &name, e))?;
-    let tags = map_of(listed.tags());
+    let tags = list_tags(aws, arn, &name).await?;
+    Ok(classify_access_group(config, name, &group, tags))
+}
+
+/// The access-log group as found, with its tags: ours, or in the way when
+/// the config wants one.
+fn classify_access_group(
+    config: &Config,
+    name: String,
+    group: &aws_sdk_cloudwatchlogs::types::LogGroup,
+    tags: Tags,
+) -> (Option<LogGroup>, Vec<Foreign>) {
     if !owned_by(&tags, &config.app, &config.stage) {
         // Someone else's group with our name: only a problem if we want it.
         let wanted = config.api.access_log.is_some();
@@ -72,71 +90,123 @@ pub(super) async fn observe_log_group(
             name: name.clone(),
             why: "it has no wsdeploy tags for this app and stage".to_owned(),
         });
-        return Ok((None, foreign.into_iter().collect()));
+        return (None, foreign.into_iter().collect());
     }
-    Ok((
+    (
         Some(LogGroup {
             name,
             retention_days: group.retention_in_days().map(i64::from),
             tags,
         }),
         vec![],
-    ))
+    )
+}
+
+/// A log group's tags, by its ARN.
+async fn list_tags(aws: &Aws, arn: String, name: &str) -> Result<Tags, AwsError> {
+    let listed = aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("ListTagsForResource", name, e))?;
+    Ok(map_of(listed.tags()))
+}
+
+/// The tags of the log group of this name, asked by the ARN it would have
+/// before it is known to exist: `None` when it does not (or the account
+/// is not known yet).
+async fn tags_by_name(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> {
+    let place = aws.place();
+    if place.account_id.is_empty() {
+        return Ok(None);
+    }
+    let arn = format!(
+        "arn:{}:logs:{}:{}:log-group:{name}",
+        place.partition, place.region, place.account_id
+    );
+    found(aws.read(list_tags(aws, arn, name)).await)
 }
 
 /// Every log group under `/aws/lambda/<app>-<stage>-`, with its
-/// retention and tags: one paged listing, then the tags of each at once.
+/// retention and tags: one paged listing, then the tags of each at once,
+/// except those of the groups named in `expected`, asked by their ARNs
+/// alongside the listing.
 pub(super) async fn list_function_log_groups(
     aws: &Aws,
-    app: &str,
-    stage: &str,
+    (app, stage): (&str, &str),
+    expected: &[String],
 ) -> Result<Vec<LogGroup>, AwsError> {
     let prefix = function_log_group(&format!("{app}-{stage}-"));
-    let groups = aws
-        .read(async {
-            let mut groups = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let out = aws
-                    .logs
-                    .describe_log_groups()
-                    .log_group_name_prefix(&prefix)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("DescribeLogGroups", &prefix, e))?;
-                groups.extend(out.log_groups().iter().cloned());
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break Ok::<_, AwsError>(groups);
-                }
-            }
-        })
-        .await?;
+    let guessed = try_join_all(
+        expected
+            .iter()
+            .map(|n| async move { Ok::<_, AwsError>((n.clone(), tags_by_name(aws, n).await?)) }),
+    );
+    let listing = aws.read(list_groups(aws, &prefix, None));
+    let (groups, guessed) = tokio::join!(listing, guessed);
+    let mut guessed: BTreeMap<String, Option<Tags>> = guessed?.into_iter().collect();
+    let groups = groups?;
     try_join_all(groups.iter().filter_map(|g| {
         let name = g.log_group_name()?.to_owned();
         let retention_days = g.retention_in_days().map(i64::from);
+        let known = guessed.remove(&name).flatten();
         // The ARN as listed: the account id is not known yet.
         let arn = g
             .log_group_arn()
             .map(str::to_owned)
             .or_else(|| g.arn().map(|a| a.trim_end_matches(":*").to_owned()))?;
-        Some(aws.read(async move {
-            let listed = aws
-                .logs
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("ListTagsForResource", &name, e))?;
+        Some(async move {
+            let tags = match known {
+                Some(tags) => tags,
+                None => aws.read(list_tags(aws, arn, &name)).await?,
+            };
             Ok::<_, AwsError>(LogGroup {
                 name,
                 retention_days,
-                tags: map_of(listed.tags()),
+                tags,
             })
-        }))
+        })
     }))
     .await
+}
+
+/// The log groups whose names start with `prefix`, all pages, or only
+/// the first `limit` of them.
+async fn list_groups(
+    aws: &Aws,
+    prefix: &str,
+    limit: Option<i32>,
+) -> Result<Vec<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+    let mut groups = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .set_limit(limit)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeLogGroups", prefix, e))?;
+        groups.extend(out.log_groups().iter().cloned());
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() || limit.is_some() {
+            return Ok(groups);
+        }
+    }
+}
+
+/// Whether any log group of the app and stage's functions exists (one
+/// call, whoever made it).
+pub(super) async fn any_function_log_group(
+    aws: &Aws,
+    (app, stage): (&str, &str),
+) -> Result<bool, AwsError> {
+    let prefix = function_log_group(&format!("{app}-{stage}-"));
+    Ok(!list_groups(aws, &prefix, Some(1)).await?.is_empty())
 }
 
 /// What the function log groups found are to this app and stage.

@@ -12,6 +12,7 @@
 //! one file per service reads its resources. Independent reads run
 //! concurrently; list calls follow their pagination tokens.
 
+mod absence;
 mod api;
 pub(crate) mod domain;
 mod function;
@@ -32,6 +33,7 @@ use super::{Aws, AwsError};
 use crate::config::model::Config;
 use crate::state::*;
 
+pub use absence::still_nothing;
 pub use function::parse_permissions;
 pub use lambda::{Revision, revisions};
 
@@ -75,6 +77,13 @@ pub struct Observed {
     pub foreign: Vec<Foreign>,
 }
 
+impl Observed {
+    /// Nothing of the app and stage exists (a first deploy).
+    pub fn is_nothing(&self) -> bool {
+        self.state == State::default() && self.foreign.is_empty()
+    }
+}
+
 /// Owned resources by name, and the foreign ones met on the way.
 type Found<T> = (BTreeMap<String, T>, Vec<Foreign>);
 
@@ -93,6 +102,53 @@ pub async fn deployed_api_id(aws: &Aws, config: &Config) -> Result<Option<String
     Ok(found.map(|f| f.id().to_owned()))
 }
 
+/// How much of live state a command reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything a plan compares (`deploy`, `diff`, `info`).
+    Full,
+    /// What deleting needs (`remove`): which resources are ours and their
+    /// names, not what they hold. No policy documents (a role policy is
+    /// deleted by name), no statements on our own functions
+    /// (DeleteFunction takes them), no aliases (likewise), no route
+    /// responses or deployment (DeleteApi takes them). The reads that would
+    /// wait for an answer about ownership are asked by name alongside it
+    /// (a role's policy list, a log group's tags by its ARN once the
+    /// account is known) and count only when the answer says ours, so
+    /// everything is read in one round.
+    Removal,
+}
+
+/// The app's API as listed before the lock was taken (`api_hint`), or by
+/// an earlier read: a removal reads its lists while it lists the APIs
+/// again, and keeps them only when that list names the same API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiHint {
+    id: String,
+    name: String,
+}
+
+impl ApiHint {
+    /// The API an earlier read found.
+    pub fn of(observed: &Observed) -> Option<ApiHint> {
+        let api = observed.state.api.as_ref()?;
+        Some(ApiHint {
+            id: api.id.clone(),
+            name: api.name.clone(),
+        })
+    }
+}
+
+/// Lists the app's API without reading further; a failed listing is no
+/// hint (the read under the lock lists again).
+pub async fn api_hint(aws: &Aws, config: &Config) -> Option<ApiHint> {
+    let (found, _) = api::find_api(aws, config).await.ok()?;
+    found.map(|f| ApiHint {
+        id: f.id().to_owned(),
+        name: f.name().to_owned(),
+    })
+}
+
 /// Reads the live state of the app and stage. The reads are arranged in
 /// as few sequential rounds as their dependencies allow: everything known
 /// by name (the API list, the roles and functions the config names, the
@@ -105,6 +161,26 @@ pub async fn deployed_api_id(aws: &Aws, config: &Config) -> Result<Option<String
 /// read on a guess: a policy is asked for only once its role or function
 /// is known to be ours.
 pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
+    observe_to(aws, config, Depth::Full, None).await
+}
+
+/// Reads what a removal needs (`Depth::Removal`): with a hint of the API
+/// and the account known, an app whose lists fit in a page is read in one
+/// round.
+pub async fn observe_for_removal(
+    aws: &Aws,
+    config: &Config,
+    hint: Option<ApiHint>,
+) -> Result<Observed, AwsError> {
+    observe_to(aws, config, Depth::Removal, hint).await
+}
+
+async fn observe_to(
+    aws: &Aws,
+    config: &Config,
+    depth: Depth,
+    hint: Option<ApiHint>,
+) -> Result<Observed, AwsError> {
     let stage = config.stage.as_str();
     // The API is wanted by two readers: its own and the domains' (an API
     // mapping is ours when it points at our API).
@@ -118,20 +194,37 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         }
     };
     let api_state = async {
-        let (found, foreign) = api.await?;
+        let early = api::early_lists(aws, hint.as_ref().map(|h| (h.id.as_str(), h.name.as_str())));
+        let (listed, early) = tokio::join!(api.clone(), early);
+        let (found, foreign) = listed?;
         let mut ids = LiveIds::default();
         let state = match found {
-            Some(found) => Some(api::read_api(aws, found, (&config.app, stage), &mut ids).await?),
+            Some(found) => {
+                let lists = early.filter(|(id, _)| id == found.id()).map(|(_, l)| l);
+                let at = (config.app.as_str(), stage);
+                Some(api::read_api(aws, found, at, &mut ids, (depth, lists)).await?)
+            }
             None => None,
         };
         Ok::<_, AwsError>((state, ids, foreign))
     };
+    // A log group's tags are asked by its ARN alongside the listing when
+    // removing and the account is known.
+    let guess_tags = depth == Depth::Removal && !aws.place().account_id.is_empty();
+    let expected_groups: Vec<String> = match guess_tags {
+        true => config
+            .functions
+            .values()
+            .map(|f| crate::names::function_log_group(&f.function_name))
+            .collect(),
+        false => Vec::new(),
+    };
     let configured_externals: Vec<String> = config.externals.keys().cloned().collect();
     let (api_state, functions_and_roles, log_group, function_groups, domains, externals) = tokio::join!(
         api_state,
-        functions_and_roles(aws, config),
-        logs::observe_log_group(aws, config),
-        logs::list_function_log_groups(aws, &config.app, stage),
+        functions_and_roles(aws, config, depth),
+        logs::observe_log_group(aws, config, guess_tags && config.api.access_log.is_some()),
+        logs::list_function_log_groups(aws, (&config.app, stage), &expected_groups),
         domain::observe_domains(aws, config, api_id),
         lambda::read_external_permissions(aws, &config.app, stage, &configured_externals),
     );
@@ -146,23 +239,8 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     foreign.extend(group_foreign);
     foreign.extend(domain_foreign);
     ids.mappings = mapping_ids;
-
-    // External functions the live API still invokes that the config no
-    // longer names: our statements on them are to be removed.
-    let dropped: Vec<String> = api
-        .iter()
-        .flat_map(|a| {
-            let authorizers = a.authorizers.values().map(|z| &z.function);
-            a.integrations.keys().chain(authorizers)
-        })
-        .filter(|r| r.starts_with("arn:") && !config.externals.contains_key(*r))
-        .cloned()
-        .collect();
     let mut permissions = externals?;
-    if !dropped.is_empty() {
-        permissions
-            .extend(lambda::read_external_permissions(aws, &config.app, stage, &dropped).await?);
-    }
+    permissions.extend(dropped_external_permissions(aws, config, api.as_ref()).await?);
     let mut functions: BTreeMap<String, Function> = functions
         .into_iter()
         .map(|(name, (function, policies))| {
@@ -171,8 +249,11 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         })
         .collect();
     // An alias the API still invokes that the config no longer wants
-    // (provisioned concurrency taken out): read it, so it is removed.
-    read_dropped_aliases(aws, config, api.as_ref(), &mut functions, &mut permissions).await?;
+    // (provisioned concurrency taken out): read it, so it is removed
+    // (deleting its function takes it along).
+    if depth == Depth::Full {
+        read_dropped_aliases(aws, config, api.as_ref(), &mut functions, &mut permissions).await?;
+    }
     Ok(Observed {
         state: State {
             roles,
@@ -186,6 +267,28 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
         ids,
         foreign,
     })
+}
+
+/// Our statements on external functions the live API still invokes but
+/// the config no longer names: they are to be removed.
+async fn dropped_external_permissions(
+    aws: &Aws,
+    config: &Config,
+    api: Option<&Api>,
+) -> Result<BTreeMap<String, BTreeMap<String, Permission>>, AwsError> {
+    let dropped: Vec<String> = api
+        .iter()
+        .flat_map(|a| {
+            let authorizers = a.authorizers.values().map(|z| &z.function);
+            a.integrations.keys().chain(authorizers)
+        })
+        .filter(|r| r.starts_with("arn:") && !config.externals.contains_key(*r))
+        .cloned()
+        .collect();
+    if dropped.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    lambda::read_external_permissions(aws, &config.app, &config.stage, &dropped).await
 }
 
 /// Reads the alias `live` of each function of ours the live API invokes
@@ -275,19 +378,35 @@ type FunctionsAndRoles = (
 /// time as the functions of their names (not one after the other), so an
 /// app known only by its identity (`remove`) is read in three rounds; a
 /// function found that way counts only when its role is ours.
-async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndRoles, AwsError> {
+async fn functions_and_roles(
+    aws: &Aws,
+    config: &Config,
+    depth: Depth,
+) -> Result<FunctionsAndRoles, AwsError> {
     let (app, stage) = (config.app.as_str(), config.stage.as_str());
     let named: Vec<String> = config
         .functions
         .values()
         .map(|f| f.function_name.clone())
         .collect();
-    let live: BTreeSet<String> = config
-        .functions
-        .values()
-        .filter(|f| f.provisioned_concurrency.is_some())
-        .map(|f| f.function_name.clone())
-        .collect();
+    let of_functions = |keep: &dyn Fn(&crate::config::model::Function) -> bool| {
+        config
+            .functions
+            .values()
+            .filter(|f| keep(f))
+            .map(|f| f.function_name.clone())
+            .collect::<BTreeSet<String>>()
+    };
+    // A removal reads no alias (deleting a function takes its aliases),
+    // and the attached policies only of roles the config gives some.
+    let live = of_functions(&|f| depth == Depth::Full && f.provisioned_concurrency.is_some());
+    let with_managed = of_functions(&|f| !f.managed_policies.is_empty());
+    let reads = match depth {
+        Depth::Full => iam::RoleReads::Everything,
+        Depth::Removal => iam::RoleReads::Names {
+            attached: &with_managed,
+        },
+    };
     let unnamed = async {
         let extra: Vec<String> = iam::list_own(aws, app, stage)
             .await?
@@ -296,14 +415,14 @@ async fn functions_and_roles(aws: &Aws, config: &Config) -> Result<FunctionsAndR
             .collect();
         let none = BTreeSet::new();
         let (roles, functions) = tokio::join!(
-            iam::read_roles(aws, app, stage, &extra),
-            lambda::read_functions(aws, (app, stage), &extra, &none),
+            iam::read_roles(aws, (app, stage), &extra, reads),
+            lambda::read_functions(aws, (app, stage), &extra, (&none, depth)),
         );
         Ok::<_, AwsError>((roles?, functions?))
     };
     let (roles, functions, unnamed) = tokio::join!(
-        iam::read_roles(aws, app, stage, &named),
-        lambda::read_functions(aws, (app, stage), &named, &live),
+        iam::read_roles(aws, (app, stage), &named, reads),
+        lambda::read_functions(aws, (app, stage), &named, (&live, depth)),
         unnamed,
     );
     let (mut roles, mut foreign) = roles?;
