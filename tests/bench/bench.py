@@ -680,8 +680,9 @@ def time_budget(ws: list[dict[str, Any]], needed: float) -> str:
 FLOORS = {
     "create": (
         8,
-        "1 read (all by name: nothing exists) + the lock + 1 read again under it + "
-        "CreateApi → CreateIntegration → CreateRoute → CreateDeployment + the release",
+        "1 read (all by name: nothing exists) + the lock + 1 round of listings under it "
+        "(nothing appeared) + CreateApi → CreateIntegration → CreateRoute → "
+        "CreateDeployment + the release",
     ),
     "noop": (
         2,
@@ -693,9 +694,9 @@ FLOORS = {
         "the 2 rounds of reading + the lock state and the function's revision + the upload",
     ),
     "remove": (
-        6,
-        "the lock + 2 rounds of reading under it + DeleteApi ∥ DeleteFunction ∥ "
-        "DeleteRolePolicy + DeleteRole ∥ DeleteLogGroup + the release",
+        5,
+        "the lock (with the API listed beside it) + 1 round of reading under it + "
+        "DeleteApi ∥ DeleteFunction ∥ DeleteRolePolicy + DeleteRole ∥ DeleteLogGroup + the release",
     ),
 }
 
