@@ -83,18 +83,29 @@ fn assert_ours(found: &Option<(Option<i32>, HashMap<String, String>)>, app: &str
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_group_is_made_before_the_function_and_kept_in_sync() {
+async fn the_group_is_made_before_the_function_is_invoked_and_kept_in_sync() {
     // Its own emulator: the call log's order is asserted.
     let em = Emulator::start();
     let c = client(&em);
     let app = App::new("fnlog", "");
     em.clear_calls();
     ok(app.run(&em, &["deploy"]));
-    let calls = em.calls();
-    let at = |op: &str| calls.iter().position(|c| c.operation == op).unwrap();
+    let mut calls = em.calls();
+    calls.sort_by(|a, b| a.time.total_cmp(&b.time));
+    // The first CreateLogGroup is the lock's; the app's only other one is
+    // the function's group.
+    let group_made = calls
+        .iter()
+        .rposition(|c| c.operation == "CreateLogGroup")
+        .unwrap();
+    let deployed = calls
+        .iter()
+        .position(|c| c.operation == "CreateDeployment")
+        .unwrap();
     assert!(
-        at("CreateLogGroup") < at("CreateFunction"),
-        "the group comes first, so Lambda never makes an untagged one"
+        calls[group_made].time + calls[group_made].duration_ms / 1000.0 <= calls[deployed].time,
+        "the group exists before the deployment makes the function invocable, \
+         so Lambda never makes an untagged one"
     );
     assert_ours(&group(&c, &app.group()).await, &app.name, 30);
 

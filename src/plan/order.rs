@@ -114,8 +114,8 @@ pub struct Waits {
 /// its role (a policy, a function); its function (code, permissions, an
 /// authorizer, but not the integration: see `Index::uses`); its
 /// integration and authorizer (a route); its route (a route response); the
-/// log group (the stage); and the previous action on the same function;
-/// an invoke permission waits for the function's log group too. From the barrier phase on, an
+/// log group (the stage); and the previous action on the same function.
+/// From the barrier phase on, an
 /// action waits for every action of an earlier phase, as phases did; the
 /// deletions outside the API wait for every action before them and for
 /// the deletions they depend on (`Deletions::uses`, which reads which role
@@ -258,13 +258,11 @@ impl<'a> Index<'a> {
                 on.extend(role.and_then(|role| self.find(R::Role(role))));
             }
             R::FunctionCode(f) | R::Alias(f) => on.extend(self.find(R::Function(f.clone()))),
-            // What lets API Gateway invoke a function comes after its log
-            // group, so Lambda never makes an untagged one.
-            R::Permission(f, _) => {
-                on.extend(self.function(f));
-                let group = own_function(f).map(function_log_group);
-                on.extend(group.and_then(|g| self.find(R::FunctionLogGroup(g))));
-            }
+            // Not after the function's log group: API Gateway invokes
+            // only through the deployment, which waits for everything (the
+            // log group included), and a group Lambda made first is
+            // tagged when creating ours finds it.
+            R::Permission(f, _) => on.extend(self.function(f)),
             // API Gateway does not look the function up when an integration
             // names it (its ARN is known beforehand), and no integration
             // change goes live before the deployment, which waits for
