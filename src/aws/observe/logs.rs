@@ -139,14 +139,16 @@ pub(super) async fn list_function_log_groups(
     expected: &[String],
 ) -> Result<Vec<LogGroup>, AwsError> {
     let prefix = function_log_group(&format!("{app}-{stage}-"));
-    let guessed = try_join_all(
+    // A guess that fails is no answer: the group's tags are then read
+    // after the listing, where an error counts.
+    let guessed = futures_util::future::join_all(
         expected
             .iter()
-            .map(|n| async move { Ok::<_, AwsError>((n.clone(), tags_by_name(aws, n).await?)) }),
+            .map(|n| async move { (n.clone(), tags_by_name(aws, n).await.ok().flatten()) }),
     );
     let listing = aws.read(list_groups(aws, &prefix, None));
     let (groups, guessed) = tokio::join!(listing, guessed);
-    let mut guessed: BTreeMap<String, Option<Tags>> = guessed?.into_iter().collect();
+    let mut guessed: BTreeMap<String, Option<Tags>> = guessed.into_iter().collect();
     let groups = groups?;
     try_join_all(groups.iter().filter_map(|g| {
         let name = g.log_group_name()?.to_owned();

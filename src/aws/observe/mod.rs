@@ -10,7 +10,9 @@
 //!
 //! This file holds the observed-state types and the order of the reads;
 //! one file per service reads its resources. Independent reads run
-//! concurrently; list calls follow their pagination tokens.
+//! concurrently; list calls follow their pagination tokens. A removal
+//! reads less (`Depth::Removal`), and `absence.rs` confirms that a first
+//! deploy still finds nothing.
 
 mod absence;
 mod api;
