@@ -15,13 +15,12 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_apigatewayv2::types::ProtocolType;
-use support::cli::{self, copy_dir, ok, text};
-use support::{Emulator, unique_name};
+use support::Emulator;
+use support::cli::{self, ok, text};
 
 struct App {
     name: String,
@@ -29,18 +28,7 @@ struct App {
 }
 
 fn chat(prefix: &str) -> App {
-    let name = unique_name(prefix);
-    let dir = std::env::temp_dir().join(format!("wsdeploy-lock-reads-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat"),
-        &dir,
-    );
-    let config = dir.join("wsdeploy.yml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("\napp: chat\n", &format!("\napp: {name}\n"));
-    std::fs::write(&config, text).unwrap();
+    let (name, config) = cli::chat_copy(prefix);
     App { name, config }
 }
 

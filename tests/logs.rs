@@ -9,14 +9,14 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs as cwl;
 use serde_json::Value;
-use support::cli::{self, copy_dir, ok, text};
+use support::cli::{self, ok, text};
 use support::{Emulator, EmulatorOptions, unique_name};
 
 struct App {
@@ -33,17 +33,7 @@ impl App {
 
 /// A copy of fixtures/chat (five functions) under a unique app name.
 fn chat() -> App {
-    let name = unique_name("logs");
-    let dir = std::env::temp_dir().join(format!("wsdeploy-logs-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat"),
-        &dir,
-    );
-    let config = dir.join("wsdeploy.yml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replace("\napp: chat\n", &format!("\napp: {name}\n"));
-    std::fs::write(&config, text).unwrap();
+    let (name, config) = cli::chat_copy("logs");
     App { name, config }
 }
 

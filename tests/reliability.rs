@@ -7,12 +7,12 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::cli::{self, copy_dir, ok, text};
+use support::cli::{self, ok, text};
 use support::{Emulator, EmulatorOptions, unique_name};
 
 struct App {
@@ -29,18 +29,7 @@ fn command(em: &Emulator, app: &App, args: &[&str]) -> Command {
 }
 
 fn chat(prefix: &str) -> App {
-    let name = unique_name(prefix);
-    let dir = std::env::temp_dir().join(format!("wsdeploy-reliability-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat"),
-        &dir,
-    );
-    let config = dir.join("wsdeploy.yml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("\napp: chat\n", &format!("\napp: {name}\n"));
-    std::fs::write(&config, text).unwrap();
+    let (name, config) = cli::chat_copy(prefix);
     App { name, config }
 }
 

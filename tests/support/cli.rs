@@ -2,10 +2,10 @@
 //! integration tests do: dummy credentials, the emulator's endpoint, and no
 //! access to the developer's AWS configuration.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::emulator::{Emulator, REGION};
+use super::emulator::{Emulator, REGION, unique_name};
 
 /// `wsdeploy <args> -c <config> --endpoint-url <emulator>`, not started.
 pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
@@ -64,4 +64,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
+}
+
+/// A copy of fixtures/chat (five functions) in a scratch directory, its
+/// app renamed to a name no other test uses (`<prefix>-…`): that name and
+/// the copy's config.
+pub fn chat_copy(prefix: &str) -> (String, PathBuf) {
+    let name = unique_name(prefix);
+    let dir = std::env::temp_dir().join(format!("wsdeploy-test-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chat"),
+        &dir,
+    );
+    let config = dir.join("wsdeploy.yml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("\napp: chat\n", &format!("\napp: {name}\n"));
+    std::fs::write(&config, text).unwrap();
+    (name, config)
 }
