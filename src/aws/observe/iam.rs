@@ -116,7 +116,7 @@ async fn read_role_names(aws: &Aws, name: &str, attached: bool) -> Result<Option
     });
     let managed = async {
         match attached {
-            true => Some(aws.read(attached_policies(aws, name)).await),
+            true => Some(attached_policies(aws, name).await),
             false => None,
         }
     };
