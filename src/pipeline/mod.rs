@@ -24,9 +24,7 @@ use std::time::Duration;
 use crate::aws::apply::{Applier, Event, Report};
 use crate::aws::lock::{self, Lock};
 pub use crate::aws::observe::Depth;
-use crate::aws::observe::{
-    ApiHint, Foreign, Observed, api_hint, observe_for_removal, still_nothing,
-};
+use crate::aws::observe::{ApiHint, Foreign, Observed, api_hint, observe_to, still_nothing};
 use crate::aws::{Aws, AwsError, ConnectOptions, RetryBudget};
 use crate::build::{self, BuildError, Packages};
 use crate::config::model::Config;
@@ -125,7 +123,7 @@ pub async fn connect_observe(
 ) -> Result<(Aws, Observed), Error> {
     let mut aws = clients(config, opts).await?;
     let reader = aws.clone();
-    let (who, observed) = tokio::join!(aws.identify(), read(&reader, config, depth, None));
+    let (who, observed) = tokio::join!(aws.identify(), observe_to(&reader, config, depth, None));
     // A credentials problem explains a failed read better than the read.
     who?;
     Ok((aws, observed?))
@@ -178,20 +176,6 @@ fn replan(
         desired,
         plan,
     })
-}
-
-/// Reads live state to the depth asked; a removal's read uses the hint of
-/// where its API is.
-async fn read(
-    aws: &Aws,
-    config: &Config,
-    depth: Depth,
-    hint: Option<ApiHint>,
-) -> Result<Observed, AwsError> {
-    match depth {
-        Depth::Full => crate::aws::observe::observe(aws, config).await,
-        Depth::Removal => observe_for_removal(aws, config, hint).await,
-    }
 }
 
 /// Reads live state and plans its removal. Foreign resources are simply
@@ -300,7 +284,7 @@ pub async fn remove_at_once(
         (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     interrupt::writing();
-    let planned = match observe_for_removal(&aws, config, hint).await {
+    let planned = match observe_to(&aws, config, Depth::Removal, hint).await {
         Ok(o) => removal(aws.clone(), o, opts.keep_logs),
         Err(e) => {
             release(lock, &aws, reporter).await;
@@ -384,7 +368,7 @@ async fn read_again(
     if depth == Depth::Full && first.is_nothing() && still_nothing(aws, config).await? {
         return Ok(first.clone());
     }
-    read(aws, config, depth, ApiHint::of(first)).await
+    observe_to(aws, config, depth, ApiHint::of(first)).await
 }
 
 /// Releases the lock while the stage records the deployment just made (a

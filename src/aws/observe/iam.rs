@@ -103,17 +103,7 @@ async fn read_role(aws: &Aws, name: &str) -> Result<Option<Role>, AwsError> {
 /// policies when `attached`, all asked at once; what came with a role
 /// that is not ours (or does not exist) is dropped, errors included.
 async fn read_role_names(aws: &Aws, name: &str, attached: bool) -> Result<Option<Role>, AwsError> {
-    let names = aws.read(async {
-        aws.iam
-            .list_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))
-    });
+    let names = policy_names(aws, name);
     let managed = async {
         match attached {
             true => Some(attached_policies(aws, name).await),
@@ -214,17 +204,7 @@ async fn inline_policies(
     aws: &Aws,
     name: &str,
 ) -> Result<BTreeMap<String, serde_json::Value>, AwsError> {
-    let list = aws.read(async {
-        aws.iam
-            .list_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))
-    });
+    let list = policy_names(aws, name);
     let ours = aws.read(role_policy(aws, name, ROLE_POLICY_NAME));
     let (list, ours) = tokio::join!(list, ours);
     let mut policies = BTreeMap::new();
@@ -248,6 +228,22 @@ async fn inline_policies(
             .filter_map(|(p, doc)| Some((p, doc?))),
     );
     Ok(policies)
+}
+
+/// The names of a role's inline policies (ListRolePolicies, every page).
+async fn policy_names(aws: &Aws, name: &str) -> Result<Vec<String>, AwsError> {
+    aws.read(async {
+        aws.iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListRolePolicies", name, e))
+    })
+    .await
 }
 
 /// One inline policy of a role, `None` when the role has no such policy.

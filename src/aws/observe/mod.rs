@@ -166,18 +166,10 @@ pub async fn observe(aws: &Aws, config: &Config) -> Result<Observed, AwsError> {
     observe_to(aws, config, Depth::Full, None).await
 }
 
-/// Reads what a removal needs (`Depth::Removal`): with a hint of the API
-/// and the account known, an app whose lists fit in a page is read in one
+/// Reads live state to `depth`: `Depth::Removal` with a hint of the API
+/// and the account known reads an app whose lists fit in a page in one
 /// round.
-pub async fn observe_for_removal(
-    aws: &Aws,
-    config: &Config,
-    hint: Option<ApiHint>,
-) -> Result<Observed, AwsError> {
-    observe_to(aws, config, Depth::Removal, hint).await
-}
-
-async fn observe_to(
+pub async fn observe_to(
     aws: &Aws,
     config: &Config,
     depth: Depth,
