@@ -2,7 +2,8 @@
 is built. Each module patches one service (or one part of one); ``install``
 applies them all once, in an order that lets later wrappers wrap earlier ones
 (``lambda_logging`` after ``awslambda``, ``function_settings`` after
-``lambda_logging``, ``lambda_versions`` last of Lambda's).
+``lambda_logging``, ``lambda_versions`` last of Lambda's), and ``dispatch``
+(the server's per-request work) after every response class has its methods.
 
 moto's code is never copied: new operations are methods added to moto's
 response classes, corrected behaviour wraps moto's own functions.
@@ -14,6 +15,7 @@ from . import (
     acm,
     apigatewayv2,
     awslambda,
+    dispatch,
     function_settings,
     iam,
     lambda_logging,
@@ -41,6 +43,7 @@ def install() -> None:
         iam,
         route53,
         ssm,
+        dispatch,
     ):
         module.install()
     _installed = True
