@@ -264,7 +264,7 @@ impl Aws {
 }
 
 fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
-    crate::aws::load_tls_roots_early();
+    crate::aws::load_tls_roots_early(cli.endpoint_url.as_deref());
     let runtime = runtime()?;
     // `${ssm:...}` is read for the commands that use the values, before
     // anything else happens; the others need only names.
@@ -299,7 +299,7 @@ fn on_aws(cli: &Cli, printer: &Printer, command: Aws) -> Result<Exit, Error> {
 /// interrupt handler: it waits for Ctrl-C itself, which ends `--follow`
 /// normally.
 fn on_logs(cli: &Cli, printer: &Printer, flags: &logs::Flags) -> Result<Exit, Error> {
-    crate::aws::load_tls_roots_early();
+    crate::aws::load_tls_roots_early(cli.endpoint_url.as_deref());
     let config = load_valid(cli, printer, true)?;
     let opts = options(cli, 600, false);
     runtime()?.block_on(logs::run(&config, &opts, flags, printer))
