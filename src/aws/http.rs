@@ -13,6 +13,9 @@
 //! provider, timeouts and proxies from the environment. When the
 //! environment names a proxy for HTTP, every request goes through the
 //! default client, as before.
+//!
+//! A run that will talk HTTPS starts reading the trust store on a thread
+//! of its own at start-up (`load_tls_roots_early`).
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
@@ -124,5 +127,120 @@ impl HttpConnector for Route {
                 .http_connector(&self.settings, &self.components)
                 .call(request),
         }
+    }
+}
+
+/// Whether every AWS request of this run goes to a plain-HTTP endpoint (a
+/// local emulator such as moto or LocalStack): `--endpoint-url http://...`,
+/// or `AWS_ENDPOINT_URL=http://...` with no service's own endpoint set
+/// (`AWS_ENDPOINT_URL_<SERVICE>`, which the SDK prefers) and configured
+/// endpoints not turned off. Such a run has no use for the trust store,
+/// so it is not loaded ahead (`load_tls_roots_early`); the HTTP client
+/// decides by each request's URL anyway (`client`), so a wrong answer here
+/// costs time, never a failed request. An endpoint in a profile counts
+/// as HTTPS.
+fn plain_http(endpoint_flag: Option<&str>) -> bool {
+    plain_http_in(endpoint_flag, std::env::vars_os())
+}
+
+/// `plain_http` with the environment given.
+fn plain_http_in(
+    endpoint_flag: Option<&str>,
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> bool {
+    let is_http = |url: &str| {
+        url.get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+    };
+    if let Some(url) = endpoint_flag {
+        return is_http(url);
+    }
+    let mut global = None;
+    for (key, value) in vars {
+        match key.to_str() {
+            Some("AWS_ENDPOINT_URL") => global = value.into_string().ok(),
+            Some(k) if k.starts_with("AWS_ENDPOINT_URL_") => return false,
+            Some("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") if value != "false" => return false,
+            _ => {}
+        }
+    }
+    global.is_some_and(|url| is_http(&url))
+}
+
+/// Starts loading the TLS trust store (the system's root certificates,
+/// which the SDK's HTTPS client reads once per process, a few
+/// milliseconds of file reads and parsing) on a thread of its own, so
+/// that it overlaps reading the config and packaging instead of holding
+/// up the first HTTPS request, which waits for it if it is not done. A
+/// run that talks plain HTTP (`plain_http`) needs no trust store.
+pub fn load_tls_roots_early(endpoint_flag: Option<&str>) {
+    if plain_http(endpoint_flag) {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("tls-roots".to_owned())
+        .spawn(|| {
+            use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+            let _ = aws_smithy_http_client::Connector::builder()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .build();
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_http_in;
+
+    fn env(
+        pairs: &[(&str, &str)],
+    ) -> impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn the_endpoint_flag_decides_alone() {
+        assert!(plain_http_in(Some("http://127.0.0.1:4566"), env(&[])));
+        assert!(plain_http_in(Some("HTTP://localhost"), env(&[])));
+        assert!(!plain_http_in(Some("https://127.0.0.1:4566"), env(&[])));
+        // The flag is configuration in code: it wins over every variable.
+        let https_lambda = [("AWS_ENDPOINT_URL_LAMBDA", "https://lambda.example")];
+        assert!(plain_http_in(
+            Some("http://127.0.0.1:1"),
+            env(&https_lambda)
+        ));
+        let http_env = [("AWS_ENDPOINT_URL", "http://127.0.0.1:1")];
+        assert!(!plain_http_in(Some("https://x.example"), env(&http_env)));
+    }
+
+    #[test]
+    fn aws_endpoint_url_counts_when_nothing_can_send_a_service_elsewhere() {
+        assert!(plain_http_in(
+            None,
+            env(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")])
+        ));
+        assert!(!plain_http_in(
+            None,
+            env(&[("AWS_ENDPOINT_URL", "https://127.0.0.1:4566")])
+        ));
+        assert!(!plain_http_in(None, env(&[])));
+        let with_service = [
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4566"),
+        ];
+        assert!(!plain_http_in(None, env(&with_service)));
+        let ignored = [
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ];
+        assert!(!plain_http_in(None, env(&ignored)));
+        let not_ignored = [
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
+        ];
+        assert!(plain_http_in(None, env(&not_ignored)));
     }
 }
