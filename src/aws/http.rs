@@ -180,7 +180,6 @@ pub fn load_tls_roots_early(endpoint_flag: Option<&str>) {
     let _ = std::thread::Builder::new()
         .name("tls-roots".to_owned())
         .spawn(|| {
-            use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
             let _ = aws_smithy_http_client::Connector::builder()
                 .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
                 .build();
