@@ -3,6 +3,8 @@
 //! `error` object under `--output json` (and the error on stderr as text)
 //! and exits 1.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -17,7 +19,7 @@ fn closed_port() -> u16 {
 }
 
 fn wsdeploy(args: &[&str], endpoint: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wsdeploy"))
+    support::cli::isolated()
         .current_dir(root())
         .args(args)
         .args([
@@ -26,14 +28,6 @@ fn wsdeploy(args: &[&str], endpoint: &str) -> Output {
             "--endpoint-url",
             endpoint,
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
         .expect("wsdeploy runs")
 }

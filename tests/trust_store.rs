@@ -8,6 +8,8 @@
 //! thread opening the FIFO for writing gets through only once a process
 //! opens it for reading.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -71,7 +73,7 @@ fn release(fifo: &Path, writer: JoinHandle<()>) {
 /// `wsdeploy info` with the given endpoint flag and variables, its trust
 /// store being `fifo`.
 fn info(flag: Option<&str>, vars: &[(&str, &str)], fifo: &Path) -> Child {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
+    let mut c = support::cli::isolated();
     c.current_dir(root())
         .args([
             "info",
@@ -80,14 +82,6 @@ fn info(flag: Option<&str>, vars: &[(&str, &str)], fifo: &Path) -> Child {
             "--output",
             "json",
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("SSL_CERT_FILE", fifo)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -7,15 +7,12 @@ use std::process::{Command, Output};
 
 use super::emulator::{Emulator, REGION, unique_name};
 
-/// `wsdeploy <args> -c <config> --endpoint-url <emulator>`, not started.
-pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
+/// The `wsdeploy` binary with an environment of its own: `PATH`, dummy
+/// credentials, the emulator's region, no instance metadata and no AWS
+/// files, nothing else of the developer's.
+pub fn isolated() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wsdeploy"));
-    c.args(args)
-        .arg("-c")
-        .arg(config)
-        .arg("--endpoint-url")
-        .arg(em.endpoint_url())
-        .env_clear()
+    c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -23,6 +20,17 @@ pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    c
+}
+
+/// `wsdeploy <args> -c <config> --endpoint-url <emulator>`, not started.
+pub fn command(em: &Emulator, config: &Path, args: &[&str]) -> Command {
+    let mut c = isolated();
+    c.args(args)
+        .arg("-c")
+        .arg(config)
+        .arg("--endpoint-url")
+        .arg(em.endpoint_url());
     // Apps copied out of the repository bundle with the repository's
     // esbuild (installed by `npm ci`).
     if let Ok(e) = wsdeploy::build::node::Esbuild::find(Path::new(env!("CARGO_MANIFEST_DIR"))) {
