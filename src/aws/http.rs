@@ -61,11 +61,18 @@ fn builder(
 /// The SDK's default HTTPS client (rustls with aws-lc), as
 /// aws-smithy-runtime makes it for the current behaviour version.
 fn tls() -> SharedHttpClient {
-    Builder::new().build_with_connector_fn(|settings, components| {
-        builder(settings, components)
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build()
-    })
+    Builder::new().build_with_connector_fn(tls_connector)
+}
+
+/// A TLS connector: the first one made in a process reads the trust
+/// store, which the TLS provider keeps for the rest.
+fn tls_connector(
+    settings: Option<&HttpConnectorSettings>,
+    components: Option<&RuntimeComponents>,
+) -> aws_smithy_http_client::Connector {
+    builder(settings, components)
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build()
 }
 
 /// The same without TLS, for `http://` URLs.
@@ -179,11 +186,7 @@ pub fn load_tls_roots_early(endpoint_flag: Option<&str>) {
     }
     let _ = std::thread::Builder::new()
         .name("tls-roots".to_owned())
-        .spawn(|| {
-            let _ = aws_smithy_http_client::Connector::builder()
-                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                .build();
-        });
+        .spawn(|| drop(tls_connector(None, None)));
 }
 
 #[cfg(test)]
